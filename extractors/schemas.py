@@ -1,0 +1,212 @@
+"""Landing schemas: the contract between extractors and dbt, declared once.
+
+Every landed dataset has one Arrow schema here. Extractors write exactly these
+columns (in this order) under ``landing/<source>/<dataset>/date=YYYY-MM-DD/``;
+dbt staging reads them with ``read_parquet(..., union_by_name=true)``. Rows
+that cannot be coerced to the schema go to quarantine with a reason.
+
+Conventions: snake_case names; money as decimal(38, 12) in currency units
+(never cents) with the ISO 4217 currency upper-cased beside it; timestamps in
+UTC; every row carries ``source_name`` (the configured source) and
+``record_ref`` (where in the source the row came from) for lineage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+MONEY = pa.decimal128(38, 12)
+TS = pa.timestamp("us", tz="UTC")
+
+# Columns every landed row carries, first.
+LINEAGE = [
+    pa.field("source_name", pa.string(), nullable=False),
+    pa.field("record_ref", pa.string(), nullable=False),
+]
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A landed dataset: its schema, its key, and the column that dates a row."""
+
+    name: str
+    version: int
+    schema: pa.Schema
+    key: tuple[str, ...]
+    # The timestamp column whose UTC date decides the row's partition.
+    partition_by: str
+    description: str
+
+
+def _schema(*fields: pa.Field) -> pa.Schema:
+    return pa.schema([*LINEAGE, *fields])
+
+
+FOCUS_COST_AND_USAGE = Dataset(
+    name="focus_cost_and_usage",
+    version=1,
+    description="FOCUS cost and usage rows (one per charge), any FOCUS version, normalised to 1.2 names.",
+    partition_by="charge_period_start",
+    key=("source_name", "record_ref"),
+    schema=_schema(
+        pa.field("focus_version", pa.string()),
+        pa.field("export_version", pa.string()),  # manifest/assembly id of the export, if any
+        pa.field("billing_account_id", pa.string()),
+        pa.field("billing_account_name", pa.string()),
+        pa.field("sub_account_id", pa.string()),
+        pa.field("sub_account_name", pa.string()),
+        pa.field("invoice_issuer_name", pa.string()),
+        pa.field("provider_name", pa.string()),
+        pa.field("publisher_name", pa.string()),
+        pa.field("billing_currency", pa.string(), nullable=False),
+        pa.field("billing_period_start", TS, nullable=False),
+        pa.field("billing_period_end", TS, nullable=False),
+        pa.field("charge_period_start", TS, nullable=False),
+        pa.field("charge_period_end", TS, nullable=False),
+        pa.field("charge_category", pa.string(), nullable=False),
+        pa.field("charge_class", pa.string()),
+        pa.field("charge_description", pa.string()),
+        pa.field("charge_frequency", pa.string()),
+        pa.field("service_category", pa.string()),
+        pa.field("service_name", pa.string()),
+        pa.field("sku_id", pa.string()),
+        pa.field("sku_price_id", pa.string()),
+        pa.field("region_id", pa.string()),
+        pa.field("region_name", pa.string()),
+        pa.field("availability_zone", pa.string()),
+        pa.field("resource_id", pa.string()),
+        pa.field("resource_name", pa.string()),
+        pa.field("resource_type", pa.string()),
+        pa.field("pricing_category", pa.string()),
+        pa.field("pricing_unit", pa.string()),
+        pa.field("pricing_quantity", pa.float64()),
+        pa.field("consumed_unit", pa.string()),
+        pa.field("consumed_quantity", pa.float64()),
+        pa.field("list_unit_price", MONEY),
+        pa.field("contracted_unit_price", MONEY),
+        pa.field("billed_cost", MONEY, nullable=False),
+        pa.field("effective_cost", MONEY, nullable=False),
+        pa.field("list_cost", MONEY),
+        pa.field("contracted_cost", MONEY),
+        pa.field("commitment_discount_id", pa.string()),
+        pa.field("commitment_discount_type", pa.string()),
+        pa.field("tags", pa.string()),  # JSON object text, or null
+    ),
+)
+
+OPENAI_COSTS = Dataset(
+    name="openai_costs",
+    version=1,
+    description="OpenAI Costs API daily buckets grouped by project_id and line_item.",
+    partition_by="bucket_start_at",
+    key=("source_name", "bucket_start_at", "project_id", "line_item"),
+    schema=_schema(
+        pa.field("organization_id", pa.string()),
+        pa.field("project_id", pa.string()),
+        pa.field("line_item", pa.string()),  # e.g. "gpt-4o-2024-08-06, input"
+        pa.field("currency", pa.string(), nullable=False),  # upper-cased ISO 4217
+        pa.field("amount", MONEY, nullable=False),  # currency units
+        pa.field("bucket_start_at", TS, nullable=False),
+        pa.field("bucket_end_at", TS, nullable=False),
+    ),
+)
+
+_OPENAI_USAGE_FIELDS = (
+    pa.field("project_id", pa.string()),
+    pa.field("user_id", pa.string()),
+    pa.field("api_key_id", pa.string()),
+    pa.field("model", pa.string()),
+    pa.field("is_batch", pa.bool_()),
+    pa.field("input_tokens", pa.int64(), nullable=False),  # INCLUDES input_cached_tokens
+    pa.field("input_cached_tokens", pa.int64(), nullable=False),
+    pa.field("output_tokens", pa.int64(), nullable=False),
+    pa.field("input_audio_tokens", pa.int64()),
+    pa.field("output_audio_tokens", pa.int64()),
+    pa.field("num_model_requests", pa.int64(), nullable=False),
+    pa.field("bucket_start_at", TS, nullable=False),
+    pa.field("bucket_end_at", TS, nullable=False),
+)
+_OPENAI_USAGE_KEY = (
+    "source_name", "bucket_start_at", "project_id", "user_id", "api_key_id", "model", "is_batch",
+)
+
+OPENAI_USAGE_COMPLETIONS = Dataset(
+    name="openai_usage_completions",
+    version=1,
+    description="OpenAI Usage API completions buckets grouped by project, user, API key, model, batch.",
+    partition_by="bucket_start_at",
+    key=_OPENAI_USAGE_KEY,
+    schema=_schema(*_OPENAI_USAGE_FIELDS),
+)
+
+OPENAI_USAGE_EMBEDDINGS = Dataset(
+    name="openai_usage_embeddings",
+    version=1,
+    description="OpenAI Usage API embeddings buckets (input_tokens only; other token columns are 0).",
+    partition_by="bucket_start_at",
+    key=_OPENAI_USAGE_KEY,
+    schema=_schema(*_OPENAI_USAGE_FIELDS),
+)
+
+DCGM_GPU_METRICS = Dataset(
+    name="dcgm_gpu_metrics",
+    version=1,
+    description="DCGM exporter samples from Prometheus query_range, one row per series and step.",
+    partition_by="sample_at",
+    key=("source_name", "metric_name", "hostname", "gpu", "sample_at"),
+    schema=_schema(
+        pa.field("metric_name", pa.string(), nullable=False),  # e.g. DCGM_FI_DEV_GPU_UTIL
+        pa.field("hostname", pa.string(), nullable=False),
+        pa.field("gpu", pa.string(), nullable=False),
+        pa.field("uuid", pa.string()),
+        pa.field("model_name", pa.string()),
+        pa.field("namespace", pa.string()),  # null when no pod holds the GPU
+        pa.field("pod", pa.string()),
+        pa.field("container", pa.string()),
+        pa.field("value", pa.float64(), nullable=False),
+        pa.field("step_seconds", pa.int32(), nullable=False),
+        pa.field("sample_at", TS, nullable=False),
+    ),
+)
+
+VALUE_FEATURE_KPIS = Dataset(
+    name="value_feature_kpis",
+    version=1,
+    description="Daily business value per feature: active users, conversions, revenue.",
+    partition_by="kpi_at",
+    key=("source_name", "feature_id", "kpi_at"),
+    schema=_schema(
+        pa.field("feature_id", pa.string(), nullable=False),
+        pa.field("currency", pa.string(), nullable=False),
+        pa.field("active_users", pa.int64(), nullable=False),
+        pa.field("conversions", pa.int64(), nullable=False),
+        pa.field("revenue", MONEY, nullable=False),
+        pa.field("kpi_at", TS, nullable=False),  # midnight UTC of the KPI day
+    ),
+)
+
+QUARANTINE = pa.schema(
+    [
+        pa.field("source_name", pa.string(), nullable=False),
+        pa.field("dataset", pa.string(), nullable=False),
+        pa.field("window_start", TS, nullable=False),
+        pa.field("window_end", TS, nullable=False),
+        pa.field("record_ref", pa.string(), nullable=False),
+        pa.field("reason", pa.string(), nullable=False),
+        pa.field("raw_payload", pa.string()),  # JSON text, secrets removed, never prompt text
+    ]
+)
+
+DATASETS: dict[str, Dataset] = {
+    d.name: d
+    for d in (
+        FOCUS_COST_AND_USAGE,
+        OPENAI_COSTS,
+        OPENAI_USAGE_COMPLETIONS,
+        OPENAI_USAGE_EMBEDDINGS,
+        DCGM_GPU_METRICS,
+        VALUE_FEATURE_KPIS,
+    )
+}
