@@ -1,0 +1,99 @@
+"""ai_finops_daily: yesterday's AI spend, from every source to the role marts.
+
+For finance, engineering, product and leadership: each day pull billing, token
+usage and GPU metrics into the Parquet landing zone, gate it, build the one cost
+fact and the role marts with dbt into the next warehouse file, gate the marts,
+and only then swap the new warehouse in. A failed day leaves the last good
+warehouse published. A manual run takes `start` and `end` (YYYY-MM-DD, end
+exclusive) for backfills and the demo.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import Asset, Param, dag, task
+
+PUBLISHED_MARTS = Asset("costbridge_published_marts")
+
+
+def _settings():
+    from warehouse.settings import Settings
+
+    return Settings.from_env()
+
+
+@dag(
+    schedule="@daily",
+    start_date=pendulum.datetime(2026, 10, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    tags=["costbridge", "finops", "daily"],
+    default_args={
+        "owner": "data-platform",
+        "retries": 2,
+        "retry_delay": timedelta(minutes=2),
+        "retry_exponential_backoff": True,
+    },
+    params={
+        "start": Param(None, type=["null", "string"], format="date", description="first day (backfill)"),
+        "end": Param(None, type=["null", "string"], format="date", description="day after the last"),
+    },
+    doc_md=__doc__,
+)
+def ai_finops_daily():
+    @task
+    def plan_window(params=None, data_interval_start=None, data_interval_end=None) -> dict:
+        from warehouse.pipeline import resolve_window
+
+        return resolve_window(params, data_interval_start, data_interval_end).as_dict()
+
+    @task
+    def list_sources() -> list[str]:
+        from warehouse.pipeline import source_names
+
+        return source_names(_settings())
+
+    @task(map_index_template="{{ source_name }}")
+    def extract(source_name: str, window: dict) -> dict:
+        from warehouse.airflow_secrets import airflow_secret_resolver
+        from warehouse.pipeline import DataWindow, extract
+
+        return extract(_settings(), source_name, DataWindow.from_dict(window), airflow_secret_resolver)
+
+    @task
+    def validate_landing(window: dict) -> dict:
+        from warehouse.pipeline import DataWindow, validate_landing
+
+        return validate_landing(_settings(), DataWindow.from_dict(window))
+
+    @task(pool="duckdb_writer")
+    def build_warehouse(window: dict, run_id=None) -> str:
+        from warehouse.pipeline import DataWindow, build
+
+        return build(_settings(), DataWindow.from_dict(window), run_id)
+
+    @task
+    def validate_marts(window: dict, next_file: str) -> str:
+        from warehouse.pipeline import DataWindow, validate_marts
+
+        validate_marts(_settings(), DataWindow.from_dict(window), next_file)
+        return next_file
+
+    @task(pool="duckdb_writer", outlets=[PUBLISHED_MARTS])
+    def publish(window: dict, next_file: str, run_id=None) -> dict:
+        from warehouse.pipeline import DataWindow, publish
+
+        return publish(_settings(), DataWindow.from_dict(window), next_file, run_id)
+
+    window = plan_window()
+    extracted = extract.partial(window=window).expand(source_name=list_sources())
+    landing_ok = validate_landing(window)
+    extracted >> landing_ok
+    next_file = build_warehouse(window)
+    landing_ok >> next_file
+    publish(window, validate_marts(window, next_file))
+
+
+ai_finops_daily()

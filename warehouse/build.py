@@ -1,0 +1,120 @@
+"""Run dbt into the *next* warehouse file; the published file is never written.
+
+Blue/green: the next file starts as a copy of the published one (so incremental
+models carry their history), dbt builds and tests into it, the marts gate
+validates it, and only then does `warehouse.publish` swap it in.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+from warehouse.settings import DBT_PROJECT_DIR
+
+
+class BuildFailed(RuntimeError):
+    """dbt build failed: a model errored or a dbt test (conservation included) failed."""
+
+
+def _dbt_executable() -> str:
+    # dbt is installed beside the interpreter running us (the project's venv).
+    candidate = Path(sys.executable).parent / "dbt"
+    return str(candidate) if candidate.exists() else "dbt"
+
+
+def prepare_next_file(published: Path, build_dir: Path, run_id: str) -> Path:
+    """Start the next warehouse file from the published one, removing stale builds."""
+    build_dir.mkdir(parents=True, exist_ok=True)
+    for stale in build_dir.glob("*.duckdb*"):
+        stale.unlink()
+    safe_run_id = "".join(c if c.isalnum() or c in "-_" else "_" for c in run_id)
+    next_file = build_dir / f"costbridge.{safe_run_id}.duckdb"
+    if published.exists():
+        shutil.copyfile(published, next_file)
+    return next_file
+
+
+def dbt_env(target_file: Path, landing_root: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "COSTBRIDGE_DBT_DUCKDB_PATH": str(target_file.resolve()),
+        "COSTBRIDGE_LANDING_ROOT": str(landing_root.resolve()),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+
+
+def run_dbt(
+    command: list[str],
+    *,
+    target_file: Path,
+    landing_root: Path,
+    artifacts_dir: Path,
+    dbt_vars: dict | None = None,
+) -> Path:
+    """Run one dbt command as a subprocess (in-process dbt keeps the DuckDB file locked).
+
+    Returns the run_results.json path. Raises BuildFailed naming the failed nodes.
+    """
+    artifacts_dir.mkdir(parents=True, exist_ok=True)
+    args = [
+        _dbt_executable(),
+        *command,
+        "--project-dir", str(DBT_PROJECT_DIR),
+        "--profiles-dir", str(DBT_PROJECT_DIR),
+        "--target-path", str(artifacts_dir / "target"),
+        "--log-path", str(artifacts_dir / "logs"),
+    ]
+    if dbt_vars:
+        args += ["--vars", json.dumps(dbt_vars)]
+    proc = subprocess.run(
+        args,
+        env=dbt_env(target_file, landing_root),
+        cwd=DBT_PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    results = artifacts_dir / "target" / "run_results.json"
+    if proc.returncode != 0:
+        raise BuildFailed(_describe_failure(command, proc, results))
+    return results
+
+
+def _describe_failure(command: list[str], proc: subprocess.CompletedProcess, results: Path) -> str:
+    failed = []
+    if results.exists():
+        for r in json.loads(results.read_text()).get("results", []):
+            if r.get("status") in ("error", "fail"):
+                failed.append(f"  {r['status']}: {r['unique_id']}: {(r.get('message') or '').strip()}")
+    tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-25:])
+    detail = "\n".join(failed) if failed else tail
+    return f"dbt {' '.join(command)} failed (exit {proc.returncode}):\n{detail}"
+
+
+def build_next(
+    *,
+    published: Path,
+    build_dir: Path,
+    landing_root: Path,
+    start: date,
+    end: date,
+    run_id: str,
+    dbt_vars: dict | None = None,
+) -> Path:
+    """Seed and build every model and test into the next file; return its path."""
+    next_file = prepare_next_file(published, build_dir, run_id)
+    run_vars = {"start_date": start.isoformat(), "end_date": end.isoformat(), **(dbt_vars or {})}
+    run_dbt(
+        ["build"],
+        target_file=next_file,
+        landing_root=landing_root,
+        artifacts_dir=build_dir / "dbt",
+        dbt_vars=run_vars,
+    )
+    return next_file

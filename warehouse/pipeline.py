@@ -1,0 +1,160 @@
+"""The steps of the daily pipeline, as plain functions over a data window.
+
+The Airflow DAG (dags/ai_finops_daily.py) is wiring around these; tests and the
+CLI call them directly. Every step takes its window explicitly: no step asks the
+clock what day it is.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from warehouse.build import build_next
+from warehouse.publish import swap_in
+from warehouse.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DataWindow:
+    """Half-open window of whole UTC days: [start, end)."""
+
+    start: date
+    end: date
+
+    def __post_init__(self) -> None:
+        if self.start >= self.end:
+            raise ValueError(f"empty data window: start {self.start} is not before end {self.end}")
+
+    def as_dict(self) -> dict[str, str]:
+        return {"start": self.start.isoformat(), "end": self.end.isoformat()}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, str]) -> DataWindow:
+        return cls(date.fromisoformat(d["start"]), date.fromisoformat(d["end"]))
+
+
+def _as_date(value: Any) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def resolve_window(
+    params: dict[str, Any] | None,
+    interval_start: datetime | None,
+    interval_end: datetime | None,
+) -> DataWindow:
+    """The run's window: `start`/`end` params (backfills, the demo) win over the data interval.
+
+    A scheduled daily run has interval [D, D+1). A manual run without params has
+    no usable interval and must say which days it is for.
+    """
+    params = params or {}
+    start, end = _as_date(params.get("start")), _as_date(params.get("end"))
+    if start and end:
+        return DataWindow(start, end)
+    if start or end:
+        raise ValueError("give both `start` and `end` (YYYY-MM-DD, end exclusive), or neither")
+    s, e = _as_date(interval_start), _as_date(interval_end)
+    if s and e and s < e:
+        return DataWindow(s, e)
+    if e:  # a manual run's interval can be a point in time: take the day before it
+        return DataWindow(e - timedelta(days=1), e)
+    raise ValueError("this run has no data interval: trigger it with params start and end")
+
+
+def source_names(settings: Settings) -> list[str]:
+    from extractors.config import load_sources
+
+    return [s.name for s in load_sources(settings.sources_file)]
+
+
+def extract(settings: Settings, source_name: str, window: DataWindow, secrets=None) -> dict:
+    """Extract one configured source over the window (plus its lookback) into landing."""
+    from extractors import run_source
+    from extractors.config import load_sources
+    from extractors.landing import ensure_schema_files
+
+    sources = {s.name: s for s in load_sources(settings.sources_file)}
+    if source_name not in sources:
+        raise KeyError(f"source {source_name!r} is not in {settings.sources_file}")
+    ensure_schema_files(settings.landing_root)
+    return run_source(
+        sources[source_name],
+        window.start,
+        window.end,
+        landing_root=settings.landing_root,
+        quarantine_root=settings.quarantine_root,
+        secrets=secrets,
+    )
+
+
+def validate_landing(settings: Settings, window: DataWindow) -> dict:
+    """Landing gate: raises (and so holds the day back) when a blocking expectation fails."""
+    from expectations import run_landing_gate
+
+    result = run_landing_gate(
+        settings.landing_root, window.start, window.end, data_docs_dir=settings.data_docs_dir
+    )
+    result.raise_for_status()
+    return {"gate": "landing", "warnings": len(result.warnings), "data_docs": str(result.data_docs_index)}
+
+
+def build(settings: Settings, window: DataWindow, run_id: str, dbt_vars: dict | None = None) -> str:
+    """dbt build (models and tests, conservation included) into the next file."""
+    from extractors.landing import ensure_schema_files
+
+    ensure_schema_files(settings.landing_root)
+    next_file = build_next(
+        published=settings.warehouse_file,
+        build_dir=settings.build_dir,
+        landing_root=settings.landing_root,
+        start=window.start,
+        end=window.end,
+        run_id=run_id,
+        dbt_vars=dbt_vars,
+    )
+    return str(next_file)
+
+
+def validate_marts(settings: Settings, window: DataWindow, next_file: str) -> dict:
+    """Marts gate on the next file, before anyone can read it."""
+    from expectations import run_marts_gate
+
+    result = run_marts_gate(Path(next_file), window.start, window.end, data_docs_dir=settings.data_docs_dir)
+    result.raise_for_status()
+    return {"gate": "marts", "warnings": len(result.warnings), "data_docs": str(result.data_docs_index)}
+
+
+def publish(settings: Settings, window: DataWindow, next_file: str, run_id: str) -> dict:
+    """Record the publication inside the next file, then swap it in atomically."""
+    import duckdb
+
+    next_path = Path(next_file)
+    con = duckdb.connect(str(next_path))
+    try:
+        # Operational bookkeeping, not a transformation: readers can ask which days are live.
+        con.execute(
+            "create table if not exists ops_publications ("
+            " run_id varchar, window_start date, window_end date, published_at timestamptz)"
+        )
+        con.execute(
+            "insert into ops_publications values (?, ?, ?, current_timestamp)",
+            [run_id, window.start, window.end],
+        )
+        con.execute("checkpoint")
+    finally:
+        con.close()
+    published = swap_in(next_path, settings.warehouse_file)
+    log.info("published %s for %s..%s", published, window.start, window.end)
+    return {"warehouse": str(published), **window.as_dict()}

@@ -1,0 +1,58 @@
+"""Where costbridge keeps its files, read once from the environment.
+
+Everything lives under one home folder (``COSTBRIDGE_HOME``, default
+``<repo>/.costbridge``) so a run is easy to inspect, copy or delete:
+
+    landing/      Parquet landing zone, one folder per source and dataset
+    quarantine/   rejected rows with their reason
+    warehouse/    costbridge.duckdb (published) and build/ (the next file)
+    data_docs/    Great Expectations data docs of every gate run
+    exports/      Parquet exports of the marts for BI tools
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+DEFAULT_SOURCES_FILE = REPO_ROOT / "config" / "sources.demo.yml"
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    sources_file: Path
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        home = Path(os.environ.get("COSTBRIDGE_HOME") or REPO_ROOT / ".costbridge")
+        sources = Path(os.environ.get("COSTBRIDGE_SOURCES") or DEFAULT_SOURCES_FILE)
+        return cls(home=home.resolve(), sources_file=sources.resolve())
+
+    @property
+    def landing_root(self) -> Path:
+        return self.home / "landing"
+
+    @property
+    def quarantine_root(self) -> Path:
+        return self.home / "quarantine"
+
+    @property
+    def warehouse_file(self) -> Path:
+        """The published warehouse: the only file BI readers open."""
+        return self.home / "warehouse" / "costbridge.duckdb"
+
+    @property
+    def build_dir(self) -> Path:
+        return self.home / "warehouse" / "build"
+
+    @property
+    def data_docs_dir(self) -> Path:
+        return self.home / "data_docs"
+
+    @property
+    def exports_dir(self) -> Path:
+        return self.home / "exports"
