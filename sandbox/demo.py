@@ -1,0 +1,114 @@
+"""`make demo`: run the daily DAG through Airflow over the demo organisation.
+
+Generates the demo org's files, serves its APIs on loopback, runs
+`airflow dags test ai_finops_daily` over the last 30 demo days, and prints where
+everything is and a short summary read from the published marts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEMO_OPENAI_KEY = "sk-admin-demo-northwind-local-only"
+DEMO_ANTHROPIC_KEY = "sk-ant-admin-demo-northwind-local-only"
+# Lines of `airflow dags test` worth showing: a task's start and its end state.
+PROGRESS = re.compile(r"(Running task|Marking task as|Task finished|TaskInstance Finished|state=(success|failed))", re.I)
+
+
+def _step(msg: str) -> None:
+    print(f"\n\033[1m==> {msg}\033[0m", flush=True)
+
+
+def _airflow_env(home: Path, url: str, sandbox_dir: Path) -> dict[str, str]:
+    airflow_home = home / "airflow"
+    return {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "COSTBRIDGE_HOME": str(home),
+        "COSTBRIDGE_SANDBOX_DIR": str(sandbox_dir),
+        "COSTBRIDGE_OPENAI_BASE_URL": url,
+        "COSTBRIDGE_ANTHROPIC_BASE_URL": url,
+        "COSTBRIDGE_PROMETHEUS_URL": url,
+        "OPENAI_ADMIN_KEY": DEMO_OPENAI_KEY,
+        "ANTHROPIC_ADMIN_KEY": DEMO_ANTHROPIC_KEY,
+        "AIRFLOW_HOME": str(airflow_home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO_ROOT / "dags"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{airflow_home / 'airflow.db'}",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+
+
+def _airflow(env: dict[str, str], *args: str, log: Path, show_progress: bool = False) -> None:
+    cmd = [str(Path(sys.executable).parent / "airflow"), *args]
+    with log.open("a") as fh, subprocess.Popen(
+        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    ) as proc:
+        for line in proc.stdout:
+            fh.write(line)
+            if show_progress and PROGRESS.search(line):
+                print("   ", line.strip()[:160], flush=True)
+        rc = proc.wait()
+    if rc != 0:
+        raise SystemExit(f"`airflow {' '.join(args)}` failed (exit {rc}); full log: {log}")
+
+
+def main() -> None:
+    from sandbox.files import write_focus_export, write_value_kpis
+    from sandbox.org import DemoOrg
+    from sandbox.server import serve
+
+    started = time.monotonic()
+    home = Path(os.environ.get("COSTBRIDGE_HOME") or REPO_ROOT / ".costbridge").resolve()
+    org = DemoOrg.load()
+    end = date.fromisoformat(str(org.demo_end_date))
+    start = end - timedelta(days=int(org.demo_days))
+    sandbox_dir = home / "sandbox"
+    log = home / "demo.log"
+    home.mkdir(parents=True, exist_ok=True)
+    log.write_text("")
+
+    _step(f"Demo organisation: {start} .. {end - timedelta(days=1)} ({org.demo_days} days)")
+    shutil.rmtree(sandbox_dir, ignore_errors=True)
+    # Billing sources re-pull a lookback window, so the files cover it too.
+    files_start = start - timedelta(days=7)
+    write_focus_export(org, sandbox_dir / "focus", files_start, end)
+    write_value_kpis(org, sandbox_dir / "value", files_start, end)
+    print(f"    files under {sandbox_dir}")
+
+    with serve(org, admin_keys={"openai": DEMO_OPENAI_KEY, "anthropic": DEMO_ANTHROPIC_KEY}) as api:
+        print(f"    provider APIs and Prometheus served on {api.url}")
+        env = _airflow_env(home, api.url, sandbox_dir)
+
+        _step("Airflow metadata DB and the one-slot DuckDB writer pool")
+        _airflow(env, "db", "migrate", log=log)
+        _airflow(env, "pools", "set", "duckdb_writer", "1", "one DuckDB writer at a time", log=log)
+
+        _step("Running ai_finops_daily through Airflow (extract → landing gate → dbt build → marts gate → publish)")
+        conf = json.dumps({"start": start.isoformat(), "end": end.isoformat()})
+        _airflow(env, "dags", "test", "ai_finops_daily", "-c", conf, log=log, show_progress=True)
+
+    from reports.summary import print_summary
+
+    _step("Published")
+    warehouse = home / "warehouse" / "costbridge.duckdb"
+    print(f"    warehouse:  {warehouse}")
+    print(f"    landing:    {home / 'landing'}")
+    print(f"    quarantine: {home / 'quarantine'}")
+    print(f"    data docs:  {home / 'data_docs' / 'index.html'}")
+    print(f"    full log:   {log}")
+    print_summary(warehouse)
+    print(f"\n    demo finished in {time.monotonic() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
