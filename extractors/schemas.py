@@ -187,6 +187,48 @@ VALUE_FEATURE_KPIS = Dataset(
     ),
 )
 
+ANTHROPIC_USAGE_MESSAGES = Dataset(
+    name="anthropic_usage_messages",
+    version=1,
+    description="Anthropic usage report (messages) daily buckets by API key, workspace, model, tier.",
+    partition_by="bucket_start_at",
+    key=("source_name", "bucket_start_at", "api_key_id", "workspace_id", "model", "service_tier"),
+    schema=_schema(
+        pa.field("api_key_id", pa.string()),
+        pa.field("workspace_id", pa.string()),
+        pa.field("model", pa.string()),
+        pa.field("service_tier", pa.string()),
+        pa.field("uncached_input_tokens", pa.int64(), nullable=False),
+        pa.field("cache_read_input_tokens", pa.int64(), nullable=False),
+        pa.field("cache_creation_5m_input_tokens", pa.int64(), nullable=False),
+        pa.field("cache_creation_1h_input_tokens", pa.int64(), nullable=False),
+        pa.field("output_tokens", pa.int64(), nullable=False),
+        pa.field("bucket_start_at", TS, nullable=False),
+        pa.field("bucket_end_at", TS, nullable=False),
+    ),
+)
+
+ANTHROPIC_COSTS = Dataset(
+    name="anthropic_costs",
+    version=1,
+    description="Anthropic cost report daily buckets by workspace and description; cents converted to units.",
+    partition_by="bucket_start_at",
+    key=("source_name", "bucket_start_at", "workspace_id", "description"),
+    schema=_schema(
+        pa.field("workspace_id", pa.string()),
+        pa.field("description", pa.string()),
+        pa.field("cost_type", pa.string()),
+        pa.field("model", pa.string()),
+        pa.field("token_type", pa.string()),
+        pa.field("service_tier", pa.string()),
+        pa.field("context_window", pa.string()),
+        pa.field("currency", pa.string(), nullable=False),  # upper-cased ISO 4217
+        pa.field("amount", MONEY, nullable=False),  # currency units: the API's cents / 100, once, here
+        pa.field("bucket_start_at", TS, nullable=False),
+        pa.field("bucket_end_at", TS, nullable=False),
+    ),
+)
+
 QUARANTINE = pa.schema(
     [
         pa.field("source_name", pa.string(), nullable=False),
@@ -206,6 +248,8 @@ DATASETS: dict[str, Dataset] = {
         OPENAI_COSTS,
         OPENAI_USAGE_COMPLETIONS,
         OPENAI_USAGE_EMBEDDINGS,
+        ANTHROPIC_USAGE_MESSAGES,
+        ANTHROPIC_COSTS,
         DCGM_GPU_METRICS,
         VALUE_FEATURE_KPIS,
     )
