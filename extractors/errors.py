@@ -17,7 +17,9 @@ class SourceError(Exception):
 
     retriable = False
 
-    def __init__(self, message: str, *, source: str, window: object = None, record: str | None = None):
+    def __init__(
+        self, message: str, *, source: str, window: object = None, record: str | None = None
+    ):
         self.source = source
         self.window = window
         self.record = record

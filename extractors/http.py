@@ -18,7 +18,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from extractors.errors import FatalSourceError, RetriableSourceError
-from extractors.secrets import _SECRET_KEY
+from extractors.secrets import SECRET_KEY_PATTERN
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,9 @@ class RetryPolicy:
         )
 
 
-def make_session(policy: RetryPolicy | None = None, *, user_agent: str = USER_AGENT) -> requests.Session:
+def make_session(
+    policy: RetryPolicy | None = None, *, user_agent: str = USER_AGENT
+) -> requests.Session:
     """A session that retries idempotent GETs on 429/5xx and connection errors."""
     policy = policy or RetryPolicy()
     retry = Retry(
@@ -70,7 +72,9 @@ def redact_url(url: str) -> str:
     parts = urlsplit(url)
     if not parts.query:
         return url
-    query = [(k, "***" if _SECRET_KEY.search(k) else v) for k, v in parse_qsl(parts.query, True)]
+    query = [
+        (k, "***" if SECRET_KEY_PATTERN.search(k) else v) for k, v in parse_qsl(parts.query, True)
+    ]
     return urlunsplit(parts._replace(query=urlencode(query, safe="*:,")))
 
 
@@ -90,41 +94,56 @@ class ApiClient:
         if self.session is None:
             self.session = make_session(self.policy)
 
-    def get_json(self, path: str, params: Mapping[str, Any] | list[tuple[str, Any]], *, what: str) -> Any:
+    def get_json(
+        self, path: str, params: Mapping[str, Any] | list[tuple[str, Any]], *, what: str
+    ) -> Any:
         url = f"{self.base_url}{path}"
         prepared = requests.Request("GET", url, params=params).prepare()
         shown = redact_url(prepared.url or url)
         log.info("GET %s (%s)", shown, what)
         try:
-            response = self.session.get(url, params=params, headers=self.headers, timeout=self.policy.timeout)
+            response = self.session.get(
+                url, params=params, headers=self.headers, timeout=self.policy.timeout
+            )
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise RetriableSourceError(
                 f"{what}: no answer after {self.policy.total} retries ({type(exc).__name__})",
-                source=self.source, window=self.window, record=shown,
+                source=self.source,
+                window=self.window,
+                record=shown,
             ) from None
         except requests.RequestException as exc:
             raise FatalSourceError(
                 f"{what}: request failed ({type(exc).__name__})",
-                source=self.source, window=self.window, record=shown,
+                source=self.source,
+                window=self.window,
+                record=shown,
             ) from None
         if response.status_code >= 400:
             body = _error_text(response)
             if response.status_code in RETRY_STATUSES:
                 raise RetriableSourceError(
-                    f"{what}: HTTP {response.status_code} after {self.policy.total} retries: {body}",
-                    source=self.source, window=self.window, record=shown,
+                    f"{what}: HTTP {response.status_code} after {self.policy.total} retries: "
+                    f"{body}",
+                    source=self.source,
+                    window=self.window,
+                    record=shown,
                 )
             raise FatalSourceError(
                 f"{what}: HTTP {response.status_code}: {body}",
-                source=self.source, window=self.window, record=shown,
+                source=self.source,
+                window=self.window,
+                record=shown,
             )
         try:
             return response.json()
         except ValueError:
             raise RetriableSourceError(
-                f"{what}: response is not JSON (content-type {response.headers.get('content-type')!r}, "
-                f"starts {response.text[:80]!r})",
-                source=self.source, window=self.window, record=shown,
+                f"{what}: response is not JSON (content-type "
+                f"{response.headers.get('content-type')!r}, starts {response.text[:80]!r})",
+                source=self.source,
+                window=self.window,
+                record=shown,
             ) from None
 
 
@@ -146,7 +165,10 @@ def _error_text(response: requests.Response) -> str:
 def paginate_cursor(
     client: ApiClient, path: str, params: Mapping[str, Any], *, what: str, max_pages: int = 10_000
 ) -> Iterator[dict[str, Any]]:
-    """Yield the pages of a cursor-paged list: ``page`` = previous ``next_page`` while ``has_more``."""
+    """Yield the pages of a cursor-paged list.
+
+    ``page`` = the previous answer's ``next_page``, for as long as ``has_more``.
+    """
     cursor: str | None = None
     for number in range(1, max_pages + 1):
         query = dict(params)
@@ -155,8 +177,11 @@ def paginate_cursor(
         page = client.get_json(path, _flatten(query), what=f"{what} page {number}")
         if not isinstance(page, Mapping) or not isinstance(page.get("data"), list):
             raise FatalSourceError(
-                f"{what} page {number}: expected an object with a 'data' list, got {str(page)[:120]!r}",
-                source=client.source, window=client.window, record=f"{path} page {number}",
+                f"{what} page {number}: expected an object with a 'data' list, "
+                f"got {str(page)[:120]!r}",
+                source=client.source,
+                window=client.window,
+                record=f"{path} page {number}",
             )
         yield page
         if not page.get("has_more"):
@@ -165,11 +190,15 @@ def paginate_cursor(
         if not cursor:
             raise FatalSourceError(
                 f"{what} page {number}: has_more is true but next_page is empty",
-                source=client.source, window=client.window, record=f"{path} page {number}",
+                source=client.source,
+                window=client.window,
+                record=f"{path} page {number}",
             )
     raise FatalSourceError(
         f"{what}: more than {max_pages} pages; refusing to loop forever",
-        source=client.source, window=client.window, record=path,
+        source=client.source,
+        window=client.window,
+        record=path,
     )
 
 

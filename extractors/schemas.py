@@ -47,7 +47,7 @@ def _schema(*fields: pa.Field) -> pa.Schema:
 FOCUS_COST_AND_USAGE = Dataset(
     name="focus_cost_and_usage",
     version=1,
-    description="FOCUS cost and usage rows (one per charge), any FOCUS version, normalised to 1.2 names.",
+    description="FOCUS cost and usage rows, any FOCUS version, normalised to 1.2 names.",
     partition_by="charge_period_start",
     key=("source_name", "record_ref"),
     schema=_schema(
@@ -129,13 +129,19 @@ _OPENAI_USAGE_FIELDS = (
     pa.field("bucket_end_at", TS, nullable=False),
 )
 _OPENAI_USAGE_KEY = (
-    "source_name", "bucket_start_at", "project_id", "user_id", "api_key_id", "model", "is_batch",
+    "source_name",
+    "bucket_start_at",
+    "project_id",
+    "user_id",
+    "api_key_id",
+    "model",
+    "is_batch",
 )
 
 OPENAI_USAGE_COMPLETIONS = Dataset(
     name="openai_usage_completions",
     version=1,
-    description="OpenAI Usage API completions buckets grouped by project, user, API key, model, batch.",
+    description="OpenAI Usage API completions buckets by project, user, key, model, batch.",
     partition_by="bucket_start_at",
     key=_OPENAI_USAGE_KEY,
     schema=_schema(*_OPENAI_USAGE_FIELDS),
@@ -144,7 +150,7 @@ OPENAI_USAGE_COMPLETIONS = Dataset(
 OPENAI_USAGE_EMBEDDINGS = Dataset(
     name="openai_usage_embeddings",
     version=1,
-    description="OpenAI Usage API embeddings buckets (input_tokens only; other token columns are 0).",
+    description="OpenAI Usage API embeddings buckets (input tokens only).",
     partition_by="bucket_start_at",
     key=_OPENAI_USAGE_KEY,
     schema=_schema(*_OPENAI_USAGE_FIELDS),
@@ -190,7 +196,7 @@ VALUE_FEATURE_KPIS = Dataset(
 ANTHROPIC_USAGE_MESSAGES = Dataset(
     name="anthropic_usage_messages",
     version=1,
-    description="Anthropic usage report (messages) daily buckets by API key, workspace, model, tier.",
+    description="Anthropic usage report (messages) daily buckets by key, workspace, model.",
     partition_by="bucket_start_at",
     key=("source_name", "bucket_start_at", "api_key_id", "workspace_id", "model", "service_tier"),
     schema=_schema(
@@ -211,7 +217,7 @@ ANTHROPIC_USAGE_MESSAGES = Dataset(
 ANTHROPIC_COSTS = Dataset(
     name="anthropic_costs",
     version=1,
-    description="Anthropic cost report daily buckets by workspace and description; cents converted to units.",
+    description="Anthropic cost report daily buckets; the API's cents converted to units.",
     partition_by="bucket_start_at",
     key=("source_name", "bucket_start_at", "workspace_id", "description"),
     schema=_schema(
@@ -223,7 +229,9 @@ ANTHROPIC_COSTS = Dataset(
         pa.field("service_tier", pa.string()),
         pa.field("context_window", pa.string()),
         pa.field("currency", pa.string(), nullable=False),  # upper-cased ISO 4217
-        pa.field("amount", MONEY, nullable=False),  # currency units: the API's cents / 100, once, here
+        pa.field(
+            "amount", MONEY, nullable=False
+        ),  # currency units: the API's cents / 100, once, here
         pa.field("bucket_start_at", TS, nullable=False),
         pa.field("bucket_end_at", TS, nullable=False),
     ),

@@ -34,7 +34,9 @@ class SecretRef:
             )
         unknown = set(value) - {"env", "airflow_conn"}
         if unknown:
-            raise ConfigError(f"source {source!r}: option {option!r} has unknown keys {sorted(unknown)}")
+            raise ConfigError(
+                f"source {source!r}: option {option!r} has unknown keys {sorted(unknown)}"
+            )
         return cls(env=value.get("env"), airflow_conn=value.get("airflow_conn"))
 
     def describe(self) -> str:
@@ -45,14 +47,19 @@ class SecretRef:
             places.append(f"Airflow connection {self.airflow_conn}")
         return " or ".join(places)
 
+    def as_mapping(self) -> dict[str, str]:
+        return {k: v for k, v in (("env", self.env), ("airflow_conn", self.airflow_conn)) if v}
 
-# Returns the secret, or None when it is not where the reference points.
-SecretResolver = Callable[[SecretRef], "str | None"]
+
+# Called with the option's mapping, e.g. {"env": "OPENAI_ADMIN_KEY", "airflow_conn":
+# "openai_admin"}; returns the secret, or None when it is not where the mapping points.
+SecretResolver = Callable[[Mapping[str, str]], "str | None"]
 
 
-def env_resolver(ref: SecretRef) -> str | None:
+def env_resolver(ref: Mapping[str, str]) -> str | None:
     """The default resolver: the environment only."""
-    return os.environ.get(ref.env) or None if ref.env else None
+    name = ref.get("env")
+    return (os.environ.get(name) or None) if name else None
 
 
 class Secret:
@@ -76,7 +83,7 @@ def resolve_secret(
     source: str, option: str, value: Any, resolver: SecretResolver | None = None
 ) -> Secret:
     ref = SecretRef.from_option(source, option, value)
-    secret = (resolver or env_resolver)(ref)
+    secret = (resolver or env_resolver)(ref.as_mapping())
     if not secret:
         raise FatalSourceError(
             f"secret {option!r} not found: looked in {ref.describe()}", source=source
@@ -84,7 +91,9 @@ def resolve_secret(
     return Secret(secret)
 
 
-_SECRET_KEY = re.compile(r"(api[_-]?key|authorization|token|secret|password|signature)$", re.I)
+SECRET_KEY_PATTERN = re.compile(
+    r"(api[_-]?key|authorization|token|secret|password|signature)$", re.I
+)
 _REDACTED = "***"
 
 
@@ -98,7 +107,7 @@ def scrub(payload: Any, secrets: Iterable[str] = ()) -> Any:
     def clean(value: Any) -> Any:
         if isinstance(value, Mapping):
             return {
-                k: (_REDACTED if _SECRET_KEY.search(str(k)) and v is not None else clean(v))
+                k: (_REDACTED if SECRET_KEY_PATTERN.search(str(k)) and v is not None else clean(v))
                 for k, v in value.items()
             }
         if isinstance(value, list | tuple):

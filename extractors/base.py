@@ -1,0 +1,208 @@
+"""The extractor base class, the registry of source types, and ``run_source``."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+from extractors.config import SourceConfig
+from extractors.errors import ConfigError
+from extractors.landing import LandingResult, Reject, land
+from extractors.schemas import Dataset
+from extractors.secrets import Secret, SecretRef, SecretResolver, resolve_secret
+from extractors.window import Window
+
+log = logging.getLogger(__name__)
+
+Record = Mapping[str, Any] | Reject
+
+_REGISTRY: dict[str, type[Extractor]] = {}
+
+
+def register(cls: type[Extractor]) -> type[Extractor]:
+    _REGISTRY[cls.type] = cls
+    return cls
+
+
+def extractor_class(source_type: Any, *, where: str = "") -> type[Extractor]:
+    import extractors  # noqa: F401  (importing the package registers every source type)
+
+    if source_type not in _REGISTRY:
+        known = ", ".join(sorted(_REGISTRY))
+        raise ConfigError(f"{where}: unknown source type {source_type!r} (known: {known})")
+    return _REGISTRY[source_type]
+
+
+class Extractor:
+    """One source type. Subclasses declare their datasets and options and yield records.
+
+    ``extract(dataset)`` yields dicts keyed by landing column name (with ``record_ref``)
+    or ``Reject`` markers; the landing writer does coercion, quarantine and partitions.
+    """
+
+    type: ClassVar[str]
+    # Option value in ``datasets: [...]`` -> landing dataset.
+    datasets: ClassVar[dict[str, Dataset]]
+    required_options: ClassVar[tuple[str, ...]] = ()
+    optional_options: ClassVar[tuple[str, ...]] = ()
+    secret_options: ClassVar[tuple[str, ...]] = ()
+    # Billing sources restate recent days; they re-pull this many days by default.
+    default_lookback_days: ClassVar[int] = 0
+    _common_options: ClassVar[tuple[str, ...]] = (
+        "datasets",
+        "lookback_days",
+        "allow_added_columns",
+    )
+
+    def __init__(self, source: SourceConfig, window: Window, secrets: SecretResolver | None = None):
+        self.source = source
+        self.name = source.name
+        self.options = source.options
+        self.window = window
+        self._resolver = secrets
+        self._secrets: dict[str, Secret] = {}
+        self.ignored_columns: dict[str, set[str]] = {}
+        self.manifest_extra: dict[str, dict[str, Any]] = {}
+
+    # --- options -------------------------------------------------------------------
+
+    @classmethod
+    def validate_options(cls, source: str, options: Mapping[str, Any]) -> None:
+        allowed = {
+            *cls.required_options,
+            *cls.optional_options,
+            *cls.secret_options,
+            *cls._common_options,
+        }
+        unknown = sorted(set(options) - allowed)
+        if unknown:
+            raise ConfigError(
+                f"source {source!r} ({cls.type}): unknown options {unknown}; "
+                f"allowed: {sorted(allowed)}"
+            )
+        missing = [
+            o for o in (*cls.required_options, *cls.secret_options) if options.get(o) in (None, "")
+        ]
+        if missing:
+            raise ConfigError(f"source {source!r} ({cls.type}): missing options {missing}")
+        for option in cls.secret_options:
+            SecretRef.from_option(source, option, options[option])
+        selected = options.get("datasets", list(cls.datasets))
+        if not isinstance(selected, list) or not selected:
+            raise ConfigError(f"source {source!r}: datasets must be a non-empty list")
+        bad = [d for d in selected if d not in cls.datasets]
+        if bad:
+            raise ConfigError(
+                f"source {source!r}: unknown datasets {bad}; "
+                f"{cls.type} offers {sorted(cls.datasets)}"
+            )
+        lookback = options.get("lookback_days", cls.default_lookback_days)
+        if not isinstance(lookback, int) or isinstance(lookback, bool) or lookback < 0:
+            raise ConfigError(
+                f"source {source!r}: lookback_days must be an integer >= 0, got {lookback!r}"
+            )
+        if not isinstance(options.get("allow_added_columns", False), bool):
+            raise ConfigError(f"source {source!r}: allow_added_columns must be true or false")
+
+    @property
+    def allow_added_columns(self) -> bool:
+        return bool(self.options.get("allow_added_columns", False))
+
+    def selected(self) -> list[tuple[str, Dataset]]:
+        names = self.options.get("datasets", list(self.datasets))
+        return [(n, self.datasets[n]) for n in names]
+
+    def secret(self, option: str) -> Secret:
+        if option not in self._secrets:
+            self._secrets[option] = resolve_secret(
+                self.name, option, self.options.get(option), self._resolver
+            )
+        return self._secrets[option]
+
+    def secret_values(self) -> list[str]:
+        return [s.reveal() for s in self._secrets.values()]
+
+    def ignore_columns(self, dataset: Dataset, columns: list[str]) -> None:
+        if columns:
+            self.ignored_columns.setdefault(dataset.name, set()).update(columns)
+
+    # --- the work --------------------------------------------------------------------
+
+    def extract(self, dataset: Dataset) -> Iterator[Record]:
+        raise NotImplementedError
+
+
+def lookback_days(source: SourceConfig) -> int:
+    cls = extractor_class(source.type, where=f"source {source.name!r}")
+    return int(source.options.get("lookback_days", cls.default_lookback_days))
+
+
+def run_source(
+    source: SourceConfig,
+    start: date | datetime,
+    end: date | datetime,
+    *,
+    landing_root: Path,
+    quarantine_root: Path,
+    secrets: SecretResolver | None = None,
+) -> dict[str, Any]:
+    """Extract every dataset of ``source`` for [start - lookback, end) and land it.
+
+    Returns a JSON-serialisable summary:
+    ``{source, type, window: {start, end}, datasets: {name: {partitions, rows_in,
+    rows_loaded, rows_quarantined, ignored_columns}}}``.
+    Raises ``RetriableSourceError`` / ``FatalSourceError`` (naming source, window, record).
+    """
+    cls = extractor_class(source.type, where=f"source {source.name!r}")
+    cls.validate_options(source.name, source.options)
+    window = Window(start, end).with_lookback(lookback_days(source))
+    extractor = cls(source, window, secrets)
+    extracted_at = datetime.now(UTC)
+    results: dict[str, LandingResult] = {}
+    for _, dataset in extractor.selected():
+        log.info("extracting %s/%s for %s", source.name, dataset.name, window)
+        records = extractor.extract(dataset)
+        result = land(
+            records,
+            dataset=dataset,
+            source=source.name,
+            window=window,
+            landing_root=Path(landing_root),
+            quarantine_root=Path(quarantine_root),
+            # The secret values are known only once extraction has started; scrub lazily.
+            secrets=_LazySecrets(extractor),
+            ignored_columns=extractor.ignored_columns.setdefault(dataset.name, set()),
+            manifest_extra=extractor.manifest_extra.setdefault(dataset.name, {}),
+            extracted_at=extracted_at,
+        )
+        results[dataset.name] = result
+        log.info(
+            "landed %s/%s: %s in, %s loaded, %s quarantined",
+            source.name,
+            dataset.name,
+            result.rows_in,
+            result.rows_loaded,
+            result.rows_quarantined,
+        )
+    return {
+        "source": source.name,
+        "type": source.type,
+        "window": {"start": window.start.isoformat(), "end": window.end.isoformat()},
+        "datasets": {
+            name: {k: v for k, v in r.summary().items() if k != "dataset"}
+            for name, r in results.items()
+        },
+    }
+
+
+class _LazySecrets:
+    """Iterates the extractor's resolved secret values at the moment of scrubbing."""
+
+    def __init__(self, extractor: Extractor):
+        self.extractor = extractor
+
+    def __iter__(self):
+        return iter(self.extractor.secret_values())

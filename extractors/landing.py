@@ -1,0 +1,278 @@
+"""The landing writer: coerce, quarantine, partition by UTC day, replace atomically.
+
+Layout (dbt reads ``<landing_root>/*/<dataset>/*/*.parquet``)::
+
+    <landing_root>/<source>/<dataset>/date=YYYY-MM-DD/part-0.parquet
+    <landing_root>/<source>/<dataset>/date=YYYY-MM-DD/_manifest.json
+    <quarantine_root>/<source>/<dataset>/date=YYYY-MM-DD/part-0.parquet
+    <landing_root>/_schema/<dataset>/empty/part-0.parquet      (zero rows)
+
+Every day of the window gets a landing partition, even an empty one, so a restated
+day that became empty is cleared. A partition is written into a staging folder on
+the same file system (``<landing_root>/<source>/_staging/``, outside dbt's glob) and
+swapped in by rename: re-extracting a day replaces it, never doubles it, and a crash
+never leaves half a partition.
+
+Rejected rows are filed under the window's first day in quarantine (their own date
+may be unparseable or outside the window); each run replaces the quarantine days of
+its window too, so rejects are not doubled either.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from extractors.coerce import Coercer, RowError
+from extractors.schemas import DATASETS, QUARANTINE, Dataset
+from extractors.secrets import scrub_json
+from extractors.window import Window
+
+PART = "part-0.parquet"
+MANIFEST = "_manifest.json"
+STAGING = "_staging"
+# Rows held per day before they are flushed to the day's Parquet file.
+BATCH_ROWS = 50_000
+
+
+@dataclass(frozen=True)
+class Reject:
+    """A record the extractor could not even map; it goes to quarantine as is."""
+
+    record_ref: str
+    reason: str
+    raw: Any = None
+
+
+@dataclass
+class LandingResult:
+    dataset: str
+    partitions: list[str]
+    rows_in: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    ignored_columns: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def partition_dir(root: Path, source: str, dataset: str, day: date) -> Path:
+    return Path(root) / source / dataset / f"date={day.isoformat()}"
+
+
+def land(
+    records: Iterable[Mapping[str, Any] | Reject],
+    *,
+    dataset: Dataset,
+    source: str,
+    window: Window,
+    landing_root: Path,
+    quarantine_root: Path,
+    secrets: Iterable[str] = (),
+    ignored_columns: Iterable[str] = (),
+    manifest_extra: Mapping[str, Any] | None = None,
+    extracted_at: datetime | None = None,
+) -> LandingResult:
+    """Land one dataset of one source for ``window``; returns the counts.
+
+    ``records`` are dicts keyed by landing column name (``source_name`` is filled in
+    here) or ``Reject`` markers. ``secrets`` are values scrubbed from quarantined
+    payloads, read each time a row is quarantined; ``ignored_columns`` (added source
+    columns let through) and ``manifest_extra`` are read once ``records`` is
+    exhausted. Both may be filled by the extractor while it runs. If iterating
+    ``records`` raises, nothing under landing or quarantine changes.
+    """
+    landing_root, quarantine_root = Path(landing_root), Path(quarantine_root)
+    extracted_at = extracted_at or datetime.now(UTC)
+    days = window.days()
+    first_day = days[0]
+    run = uuid.uuid4().hex[:12]
+    staging = landing_root / source / STAGING / dataset.name / run
+    q_staging = quarantine_root / source / STAGING / dataset.name / run
+    coerce = Coercer(dataset.schema)
+    result = LandingResult(dataset=dataset.name, partitions=[d.isoformat() for d in days])
+    counts = {d: {"rows_in": 0, "rows_loaded": 0, "rows_quarantined": 0} for d in days}
+    buffers: dict[date, list[dict[str, Any]]] = {d: [] for d in days}
+    writers: dict[date, pq.ParquetWriter] = {}
+    quarantined: dict[date, list[dict[str, Any]]] = {d: [] for d in days}
+
+    def quarantine(day: date, ref: str, reason: str, raw: Any) -> None:
+        quarantined[day].append(
+            {
+                "source_name": source,
+                "dataset": dataset.name,
+                "window_start": window.start,
+                "window_end": window.end,
+                "record_ref": ref or "?",
+                "reason": reason,
+                "raw_payload": None if raw is None else scrub_json(raw, secrets),
+            }
+        )
+        counts[day]["rows_in"] += 1
+        counts[day]["rows_quarantined"] += 1
+
+    def flush(day: date) -> None:
+        if not buffers[day]:
+            return
+        if day not in writers:
+            folder = staging / f"date={day.isoformat()}"
+            folder.mkdir(parents=True, exist_ok=True)
+            writers[day] = pq.ParquetWriter(folder / PART, _with_version(dataset))
+        writers[day].write_table(pa.Table.from_pylist(buffers[day], schema=_with_version(dataset)))
+        buffers[day].clear()
+
+    try:
+        for record in records:
+            if isinstance(record, Reject):
+                quarantine(first_day, record.record_ref, record.reason, record.raw)
+                continue
+            ref = str(record.get("record_ref") or "")
+            try:
+                row = coerce({**record, "source_name": source})
+            except RowError as exc:
+                quarantine(first_day, ref, str(exc), record)
+                continue
+            moment = row[dataset.partition_by]
+            if not window.contains(moment):
+                quarantine(
+                    first_day,
+                    ref,
+                    f"outside window: {dataset.partition_by}={moment.isoformat()} not in {window}",
+                    record,
+                )
+                continue
+            day = moment.date()
+            buffers[day].append(row)
+            counts[day]["rows_in"] += 1
+            counts[day]["rows_loaded"] += 1
+            if len(buffers[day]) >= BATCH_ROWS:
+                flush(day)
+        # Read only now: extractors learn their ignored columns while they are iterated.
+        result.ignored_columns = sorted(ignored_columns)
+        for day in days:
+            flush(day)
+            if day in writers:
+                writers.pop(day).close()
+            else:
+                folder = staging / f"date={day.isoformat()}"
+                folder.mkdir(parents=True, exist_ok=True)
+                pq.write_table(_with_version(dataset).empty_table(), folder / PART)
+            _write_manifest(
+                staging / f"date={day.isoformat()}",
+                {
+                    "source": source,
+                    "dataset": dataset.name,
+                    "schema_version": dataset.version,
+                    "partition_date": day.isoformat(),
+                    "window_start": window.start.isoformat(),
+                    "window_end": window.end.isoformat(),
+                    **counts[day],
+                    "ignored_columns": result.ignored_columns,
+                    **(dict(manifest_extra) if manifest_extra else {}),
+                    "extracted_at": extracted_at.isoformat(),
+                },
+            )
+        for day in days:
+            rows = quarantined[day]
+            if rows:
+                folder = q_staging / f"date={day.isoformat()}"
+                folder.mkdir(parents=True, exist_ok=True)
+                pq.write_table(pa.Table.from_pylist(rows, schema=QUARANTINE), folder / PART)
+        # Everything is staged: now swap, day by day.
+        for day in days:
+            name = f"date={day.isoformat()}"
+            _swap(staging / name, partition_dir(landing_root, source, dataset.name, day), staging)
+            target = partition_dir(quarantine_root, source, dataset.name, day)
+            if quarantined[day]:
+                _swap(q_staging / name, target, q_staging)
+            elif target.exists():
+                # A re-extracted day without rejects clears the day's old rejects.
+                _swap_out(target, q_staging)
+    finally:
+        for writer in writers.values():
+            writer.close()
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(q_staging, ignore_errors=True)
+        _remove_if_empty(staging.parent, staging.parent.parent)
+        _remove_if_empty(q_staging.parent, q_staging.parent.parent)
+
+    for day in days:
+        result.rows_in += counts[day]["rows_in"]
+        result.rows_loaded += counts[day]["rows_loaded"]
+        result.rows_quarantined += counts[day]["rows_quarantined"]
+    return result
+
+
+def ensure_schema_files(landing_root: Path) -> list[Path]:
+    """A zero-row file per dataset so dbt's glob over landing never comes up empty."""
+    written = []
+    for dataset in DATASETS.values():
+        target = Path(landing_root) / "_schema" / dataset.name / "empty" / PART
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f".{PART}.{uuid.uuid4().hex[:8]}")
+        pq.write_table(_with_version(dataset).empty_table(), temporary)
+        os.replace(temporary, target)
+        written.append(target)
+    return written
+
+
+def _with_version(dataset: Dataset) -> pa.Schema:
+    return dataset.schema.with_metadata(
+        {
+            "costbridge.dataset": dataset.name,
+            "costbridge.schema_version": str(dataset.version),
+        }
+    )
+
+
+def _write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
+    part = folder / PART
+    manifest["files"] = [
+        {
+            "path": PART,
+            "rows": pq.ParquetFile(part).metadata.num_rows,
+            "sha256": hashlib.sha256(part.read_bytes()).hexdigest(),
+        }
+    ]
+    (folder / MANIFEST).write_text(
+        json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
+
+
+def _swap(staged: Path, target: Path, scratch: Path) -> None:
+    """Replace ``target`` with ``staged`` by two renames on one file system.
+
+    POSIX has no portable directory exchange; between the renames the day is briefly
+    absent (never half-written), and a crash there is healed by the next run.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists():
+        _swap_out(target, scratch)
+    os.rename(staged, target)
+
+
+def _swap_out(target: Path, scratch: Path) -> None:
+    scratch.mkdir(parents=True, exist_ok=True)
+    old = scratch / f"old-{target.name}-{uuid.uuid4().hex[:8]}"
+    os.rename(target, old)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _remove_if_empty(*folders: Path) -> None:
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            return

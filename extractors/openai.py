@@ -1,0 +1,208 @@
+"""OpenAI organization Costs and Usage APIs (admin key), daily buckets.
+
+- ``GET /v1/organization/costs``: bucket_width=1d, group_by project_id and line_item;
+  ``amount.value`` in dollars, ``amount.currency`` lower-case ISO 4217.
+- ``GET /v1/organization/usage/{completions,embeddings}``: start_time/end_time in
+  Unix seconds, bucket_width=1d, grouped by project, user, API key, model (and batch
+  for completions). ``input_tokens`` INCLUDES ``input_cached_tokens``.
+
+All are cursor-paged: ``page`` = previous ``next_page`` while ``has_more``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from extractors.base import Extractor, Record, register
+from extractors.drift import check_columns
+from extractors.http import ApiClient, RetryPolicy, paginate_cursor
+from extractors.landing import Reject
+from extractors.schemas import (
+    OPENAI_COSTS,
+    OPENAI_USAGE_COMPLETIONS,
+    OPENAI_USAGE_EMBEDDINGS,
+    Dataset,
+)
+
+COSTS_PATH = "/v1/organization/costs"
+USAGE_PATHS = {
+    OPENAI_USAGE_COMPLETIONS.name: "/v1/organization/usage/completions",
+    OPENAI_USAGE_EMBEDDINGS.name: "/v1/organization/usage/embeddings",
+}
+# Largest page the API accepts for daily buckets.
+COSTS_PAGE_LIMIT = 180
+USAGE_PAGE_LIMIT = 31
+
+_GROUPING = ("project_id", "user_id", "api_key_id", "model")
+COMPLETIONS_KEYS = {
+    "object",
+    "input_tokens",
+    "output_tokens",
+    "input_cached_tokens",
+    "input_audio_tokens",
+    "output_audio_tokens",
+    "num_model_requests",
+    *_GROUPING,
+    "batch",
+}
+EMBEDDINGS_KEYS = {"object", "input_tokens", "num_model_requests", *_GROUPING}
+COSTS_KEYS = {"object", "amount", "line_item", "project_id", "organization_id"}
+
+
+def _bucket_times(bucket: Mapping[str, Any]) -> tuple[datetime, datetime]:
+    start, end = bucket.get("start_time"), bucket.get("end_time")
+    if not isinstance(start, int | float) or not isinstance(end, int | float):
+        raise ValueError(f"bucket start_time/end_time must be Unix seconds, got {start!r}/{end!r}")
+    return datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC)
+
+
+def parse_usage_bucket(
+    bucket: Mapping[str, Any], *, embeddings: bool = False, where: str = "bucket"
+) -> Iterator[dict[str, Any] | Reject]:
+    """Rows of one usage bucket (``{"object": "bucket", "start_time", "end_time", "results"}``).
+
+    A result that is not an object becomes a ``Reject``; missing or bad numbers are left
+    for the landing writer to quarantine with the field named.
+    """
+    try:
+        start, end = _bucket_times(bucket)
+    except ValueError as exc:
+        yield Reject(where, str(exc), dict(bucket))
+        return
+    results = bucket.get("results")
+    if not isinstance(results, list):
+        yield Reject(where, "bucket has no 'results' list", dict(bucket))
+        return
+    for index, result in enumerate(results):
+        ref = f"{where}@{int(start.timestamp())}#{index}"
+        if not isinstance(result, Mapping):
+            yield Reject(ref, f"result is not an object: {type(result).__name__}", result)
+            continue
+        yield {
+            "record_ref": ref,
+            "project_id": result.get("project_id"),
+            "user_id": result.get("user_id"),
+            "api_key_id": result.get("api_key_id"),
+            "model": result.get("model"),
+            "is_batch": None if embeddings else result.get("batch"),
+            "input_tokens": result.get("input_tokens"),
+            # Embeddings have input tokens only; the schema keeps the other counts at 0.
+            "input_cached_tokens": 0 if embeddings else result.get("input_cached_tokens"),
+            "output_tokens": 0 if embeddings else result.get("output_tokens"),
+            "input_audio_tokens": 0 if embeddings else result.get("input_audio_tokens"),
+            "output_audio_tokens": 0 if embeddings else result.get("output_audio_tokens"),
+            "num_model_requests": result.get("num_model_requests"),
+            "bucket_start_at": start,
+            "bucket_end_at": end,
+        }
+
+
+def parse_costs_bucket(
+    bucket: Mapping[str, Any], *, where: str = "bucket"
+) -> Iterator[dict[str, Any] | Reject]:
+    try:
+        start, end = _bucket_times(bucket)
+    except ValueError as exc:
+        yield Reject(where, str(exc), dict(bucket))
+        return
+    results = bucket.get("results")
+    if not isinstance(results, list):
+        yield Reject(where, "bucket has no 'results' list", dict(bucket))
+        return
+    for index, result in enumerate(results):
+        ref = f"{where}@{int(start.timestamp())}#{index}"
+        amount = result.get("amount") if isinstance(result, Mapping) else None
+        if not isinstance(amount, Mapping):
+            yield Reject(ref, "result has no amount object {value, currency}", result)
+            continue
+        currency = amount.get("currency")
+        yield {
+            "record_ref": ref,
+            "organization_id": result.get("organization_id"),
+            "project_id": result.get("project_id"),
+            "line_item": result.get("line_item"),
+            "currency": currency.upper() if isinstance(currency, str) else currency,
+            "amount": amount.get("value"),
+            "bucket_start_at": start,
+            "bucket_end_at": end,
+        }
+
+
+@register
+class OpenAIExtractor(Extractor):
+    type = "openai"
+    datasets: ClassVar[dict[str, Dataset]] = {
+        "costs": OPENAI_COSTS,
+        "usage_completions": OPENAI_USAGE_COMPLETIONS,
+        "usage_embeddings": OPENAI_USAGE_EMBEDDINGS,
+    }
+    required_options = ("base_url",)
+    optional_options = (
+        "project_ids",
+        "page_limit",
+        "retry_total",
+        "retry_backoff_factor",
+        "retry_backoff_max",
+        "timeout",
+    )
+    secret_options = ("api_key",)
+    default_lookback_days = 3
+
+    def client(self) -> ApiClient:
+        return ApiClient(
+            source=self.name,
+            window=self.window,
+            base_url=self.options["base_url"],
+            headers={"Authorization": f"Bearer {self.secret('api_key').reveal()}"},
+            policy=RetryPolicy.from_options(self.options),
+        )
+
+    def _params(self, limit: int, group_by: list[str]) -> dict[str, Any]:
+        return {
+            "start_time": self.window.start_unix,
+            "end_time": self.window.end_unix,
+            "bucket_width": "1d",
+            "group_by": group_by,
+            "limit": min(
+                limit, int(self.options.get("page_limit", limit)), len(self.window.days())
+            ),
+            "project_ids": self.options.get("project_ids"),
+        }
+
+    def extract(self, dataset: Dataset) -> Iterator[Record]:
+        client = self.client()
+        if dataset is OPENAI_COSTS:
+            path, expected = COSTS_PATH, COSTS_KEYS
+            params = self._params(COSTS_PAGE_LIMIT, ["project_id", "line_item"])
+        else:
+            embeddings = dataset is OPENAI_USAGE_EMBEDDINGS
+            path = USAGE_PATHS[dataset.name]
+            expected = EMBEDDINGS_KEYS if embeddings else COMPLETIONS_KEYS
+            group_by = list(_GROUPING) if embeddings else [*_GROUPING, "batch"]
+            params = self._params(USAGE_PAGE_LIMIT, group_by)
+        for number, page in enumerate(paginate_cursor(client, path, params, what=path), start=1):
+            for bucket in page["data"]:
+                where = f"{path} page {number}"
+                if not isinstance(bucket, Mapping):
+                    yield Reject(where, "bucket is not an object", bucket)
+                    continue
+                for result in bucket.get("results") or []:
+                    if isinstance(result, Mapping):
+                        self.ignore_columns(
+                            dataset,
+                            check_columns(
+                                result,
+                                expected=expected,
+                                required=(),
+                                allow_added=self.allow_added_columns,
+                                source=self.name,
+                                window=self.window,
+                                where=where,
+                            ),
+                        )
+                if dataset is OPENAI_COSTS:
+                    yield from parse_costs_bucket(bucket, where=where)
+                else:
+                    yield from parse_usage_bucket(bucket, embeddings=embeddings, where=where)
