@@ -160,6 +160,10 @@ def run_source(
     cls.validate_options(source.name, source.options)
     window = Window(start, end).with_lookback(lookback_days(source))
     extractor = cls(source, window, secrets)
+    # A source may widen its window: FOCUS replaces a restated billing period whole.
+    plan = getattr(extractor, "plan_window", None)
+    if plan is not None:
+        window = extractor.window = plan(Path(landing_root))
     extracted_at = datetime.now(UTC)
     results: dict[str, LandingResult] = {}
     for _, dataset in extractor.selected():

@@ -1,21 +1,35 @@
-"""FOCUS cost and usage exports (FOCUS 1.0 to 1.3) from a local folder.
+"""FOCUS cost and usage exports (FOCUS 1.0 to 1.3) from a folder or any fsspec URL.
 
 Reads CSV, CSV.gz and Parquet files batch by batch (a month never sits in memory at
 once), maps FOCUS PascalCase columns to the landing's snake_case names, and keeps
 rows whose ChargePeriodStart falls inside the window. Literal ``NULL`` is null, a
 UTF-8 byte-order mark is ignored, Tags stay JSON text.
+
+Versions. Providers re-deliver a billing period's export when they restate it (AWS
+Data Exports and Azure exports write a new run with a new execution or run id). The
+catalogue (``catalogue``) gives every file a version (``export_version``) and the
+billing periods it holds; for each billing period only the newest version is read
+(by manifest time, else file modification time), so two deliveries of one month
+never both land. One export file may carry several billing periods.
+
+When a period's version differs from the one recorded in the landing manifests,
+every day of that period must be replaced, not only the lookback days:
+``FocusExtractor.plan_window(landing_root)`` widens the window to the whole period.
 """
 
 from __future__ import annotations
 
 import csv
-import gzip
+import io
 import json
 import re
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
+import fsspec
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
@@ -23,9 +37,10 @@ import pyarrow.parquet as pq
 from extractors.base import Extractor, Record, register
 from extractors.coerce import Coercer, RowError
 from extractors.drift import check_columns
-from extractors.errors import FatalSourceError
-from extractors.landing import Reject
+from extractors.errors import FatalSourceError, SchemaDriftError
+from extractors.landing import MANIFEST, Reject
 from extractors.schemas import FOCUS_COST_AND_USAGE, Dataset
+from extractors.window import Window
 
 # Every column name FOCUS 1.0-1.3 defines. Columns the landing does not keep are read
 # and ignored; columns outside this list (and not x_ extensions) are schema drift.
@@ -47,7 +62,9 @@ AllocatedMethodDetails AllocatedResourceId AllocatedResourceName AllocatedTags
 ContractApplied
 """.split()
 )
-# FOCUS 1.3 renamed ProviderName to ServiceProviderName; both land as provider_name.
+# FOCUS 1.3 deprecated ProviderName for ServiceProviderName (who sold the service) and
+# HostProviderName (whose infrastructure ran it); the landing's provider_name is the
+# former. PublisherName is deprecated in 1.3 too and is simply null when absent.
 RENAMES = {"ServiceProviderName": "provider_name", "ProviderName": "provider_name"}
 LANDED = {f.name for f in FOCUS_COST_AND_USAGE.schema} - {
     "source_name",
@@ -68,6 +85,10 @@ REQUIRED = (
 )
 SUFFIXES = (".csv", ".csv.gz", ".parquet")
 _VERSIONED_NAME = re.compile(r"-\d{4}-\d{2}-([0-9A-Za-z]{6,})\.(?:csv|csv\.gz|parquet)$")
+_RUN_FOLDER = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+# Manifest keys that name an export run, and that date it, across AWS and Azure.
+_VERSION_KEYS = ("executionId", "assemblyId", "runId", "exportVersion", "version")
+_TIME_KEYS = ("submittedTime", "exportCreationTime", "createdAt", "creationTime", "timestamp")
 _ts = Coercer(pa.schema([pa.field("t", pa.timestamp("us", tz="UTC"))]))
 
 
@@ -90,61 +111,212 @@ def focus_version(columns: set[str]) -> str:
     return "1.0"
 
 
-def export_version(path: Path) -> str:
-    """The export's version: an id from a manifest beside the data, else the file name.
-
-    AWS Data Exports write ``*Manifest.json`` with an ``executionId``; legacy CUR an
-    ``assemblyId``; a plain ``version`` key is accepted too. A file named
-    ``<prefix>-<YYYY-MM>-<export id>.<ext>`` carries its version as the export id.
-    """
-    for folder in (path.parent, path.parent.parent):
-        for manifest in sorted(folder.glob("*anifest*.json")):
-            try:
-                document = json.loads(manifest.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                continue
-            if isinstance(document, Mapping):
-                for key in ("executionId", "assemblyId", "exportVersion", "version"):
-                    if document.get(key):
-                        return str(document[key])
-    named = _VERSIONED_NAME.search(path.name)
-    return named.group(1) if named else path.name
+def _timestamp(value: Any) -> datetime | None:
+    try:
+        return _ts({"t": value})["t"]
+    except RowError:
+        return None
 
 
-def find_files(root: Path) -> list[Path]:
-    if root.is_file():
+# --- files and their versions --------------------------------------------------------
+
+
+@dataclass
+class ExportFile:
+    """One data file of an export: its version and the billing periods it holds."""
+
+    path: str
+    name: str  # relative to the configured root, for record references
+    version: str
+    version_time: datetime
+    export_key: str  # files with one key are deliveries of one export (see export_version)
+    # BillingPeriodStart date -> BillingPeriodEnd, as found in the file.
+    periods: dict[date, datetime] = field(default_factory=dict)
+    # The periods this file is the newest version of: only their rows are read.
+    selected: set[date] = field(default_factory=set)
+
+
+def find_files(fs: fsspec.AbstractFileSystem, root: str) -> list[str]:
+    if fs.isfile(root):
         return [root]
-    return sorted(p for p in root.rglob("*") if p.is_file() and p.name.lower().endswith(SUFFIXES))
+    return sorted(p for p in fs.find(root) if p.lower().endswith(SUFFIXES))
 
 
-def _split_header(line: str) -> list[str]:
-    return [c.strip() for c in next(csv.reader([line]))]
+def _parent(path: str) -> str:
+    return path.rstrip("/").rsplit("/", 1)[0] if "/" in path.rstrip("/") else ""
+
+
+def _manifests(fs: fsspec.AbstractFileSystem, path: str) -> list[str]:
+    """Manifests that may describe ``path``: beside it, one folder up, and AWS's
+    ``metadata/BILLING_PERIOD=...`` folder that mirrors ``data/BILLING_PERIOD=...``."""
+    folders = [_parent(path), _parent(_parent(path))]
+    if "/data/" in path:
+        folders.append(_parent(path).replace("/data/", "/metadata/", 1))
+    found = []
+    for folder in folders:
+        if folder and fs.isdir(folder):
+            found += sorted(
+                p for p in fs.ls(folder, detail=False) if re.search(r"anifest[^/]*\.json$", p)
+            )
+    return found
+
+
+def _manifest_version(document: Any) -> tuple[str | None, datetime | None]:
+    if not isinstance(document, Mapping):
+        return None, None
+    sections = [document, *(v for v in document.values() if isinstance(v, Mapping))]
+    version = next((str(s[k]) for s in sections for k in _VERSION_KEYS if s.get(k)), None)
+    stamp = next((_timestamp(s[k]) for s in sections for k in _TIME_KEYS if s.get(k)), None)
+    return version, stamp
+
+
+def export_version(fs: fsspec.AbstractFileSystem, path: str) -> tuple[str, datetime, str]:
+    """The export version of a file, when that version was made, and which export it is.
+
+    Version, in order: a manifest beside the data (AWS ``executionId``, legacy CUR
+    ``assemblyId``, Azure ``runInfo.runId``), dated by its own time field or its
+    modification time; an export id in the file name (``<prefix>-<YYYY-MM>-<id>.csv``);
+    an Azure run folder (a GUID); else the file name, dated by modification time.
+
+    The export key says which files are deliveries of the same export, so only they
+    compete for a billing period: the folder without its run folder, plus the name's
+    prefix for named versions. A file with no version at all is its own export: two
+    unversioned files (an AWS and an Azure bill in one folder) never hide each other.
+    """
+    folder = _parent(path)
+    modified = fs.modified(path).astimezone(UTC)
+    for manifest in _manifests(fs, path):
+        try:
+            document = json.loads(fs.cat_file(manifest))
+        except (OSError, ValueError):
+            continue
+        version, stamp = _manifest_version(document)
+        if version:
+            key = _parent(folder) if _RUN_FOLDER.match(folder.rsplit("/", 1)[-1]) else folder
+            return version, stamp or fs.modified(manifest).astimezone(UTC), key
+    named = _VERSIONED_NAME.search(path)
+    if named:
+        return named.group(1), modified, path[: named.start()]
+    run_folder = folder.rsplit("/", 1)[-1]
+    if _RUN_FOLDER.match(run_folder):
+        return run_folder, modified, _parent(folder)
+    return path.rsplit("/", 1)[-1], modified, path
+
+
+def _open(fs: fsspec.AbstractFileSystem, path: str):
+    return fs.open(path, "rb", compression="gzip" if path.lower().endswith(".gz") else None)
+
+
+def _header(fs: fsspec.AbstractFileSystem, path: str) -> list[str]:
+    with _open(fs, path) as raw:
+        line = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="").readline()
+    return [c.strip() for c in next(csv.reader([line.rstrip("\r\n")]), [])]
 
 
 def read_batches(
-    path: Path, batch_rows: int = 65_536
+    fs: fsspec.AbstractFileSystem,
+    path: str,
+    columns: list[str] | None = None,
+    batch_rows: int = 65_536,
 ) -> tuple[list[str], Iterator[pa.RecordBatch]]:
-    """Column names and string-typed batches of one export file."""
-    if path.name.lower().endswith(".parquet"):
-        parquet = pq.ParquetFile(path)
-        return parquet.schema_arrow.names, parquet.iter_batches(batch_size=batch_rows)
-    columns = _split_header(_first_line(path))
+    """Column names and string-typed batches of one export file (only ``columns`` if given)."""
+    if path.lower().endswith(".parquet"):
+        handle = _open(fs, path)
+        parquet = pq.ParquetFile(handle)
+        names = parquet.schema_arrow.names
+        wanted = [c for c in columns if c in names] if columns else None
+
+        def batches() -> Iterator[pa.RecordBatch]:
+            with handle:
+                yield from parquet.iter_batches(batch_size=batch_rows, columns=wanted)
+
+        return names, batches()
+    names = _header(fs, path)
+    handle = _open(fs, path)
     reader = pacsv.open_csv(
-        pa.input_stream(str(path), compression="detect"),
-        read_options=pacsv.ReadOptions(column_names=columns, skip_rows=1, block_size=1 << 22),
+        handle,
+        read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 22),
         convert_options=pacsv.ConvertOptions(
-            column_types={c: pa.string() for c in columns},
+            column_types={c: pa.string() for c in names},
             null_values=["NULL", ""],
             strings_can_be_null=True,
+            include_columns=[c for c in columns if c in names] if columns else None,
         ),
     )
-    return columns, iter(reader)
+
+    def csv_batches() -> Iterator[pa.RecordBatch]:
+        with handle:
+            yield from reader
+
+    return names, csv_batches()
 
 
-def _first_line(path: Path) -> str:
-    opener = gzip.open if path.name.lower().endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8-sig", newline="") as handle:
-        return handle.readline().rstrip("\r\n")
+def billing_periods(fs: fsspec.AbstractFileSystem, path: str) -> dict[date, datetime]:
+    """BillingPeriodStart -> BillingPeriodEnd of every period in a file (two columns read)."""
+    periods: dict[date, datetime] = {}
+    names, batches = read_batches(fs, path, ["BillingPeriodStart", "BillingPeriodEnd"])
+    if "BillingPeriodStart" not in names:
+        return periods  # not FOCUS: the drift check names the missing columns later
+    for batch in batches:
+        table = pa.Table.from_batches([batch])
+        pairs = (
+            table.group_by(["BillingPeriodStart", "BillingPeriodEnd"]).aggregate([]).to_pylist()
+            if "BillingPeriodEnd" in table.column_names
+            else [{"BillingPeriodStart": s} for s in set(table["BillingPeriodStart"].to_pylist())]
+        )
+        for pair in pairs:
+            start = _timestamp(pair.get("BillingPeriodStart"))
+            if start is None:
+                continue  # the row is quarantined with the reason when it is read
+            end = _timestamp(pair.get("BillingPeriodEnd")) or start
+            periods[start.date()] = max(end, periods.get(start.date(), end))
+    return periods
+
+
+def catalogue(fs: fsspec.AbstractFileSystem, root: str) -> list[ExportFile]:
+    """Every export file under ``root`` with its version and the periods it is chosen for.
+
+    For each billing period, the files of the newest version holding it are chosen
+    (newest by version time, then by version id so the choice is deterministic).
+    """
+    base = root.rstrip("/")
+    files = []
+    for path in find_files(fs, root):
+        version, stamp, key = export_version(fs, path)
+        name = path[len(base) :].lstrip("/") or path.rsplit("/", 1)[-1]
+        key = key[len(base) :].lstrip("/") or key.rsplit("/", 1)[-1]  # stable across mounts
+        files.append(ExportFile(path, name, version, stamp, key, billing_periods(fs, path)))
+    versions: dict[tuple[str, date], dict[str, datetime]] = {}
+    for f in files:
+        for period in f.periods:
+            known = versions.setdefault((f.export_key, period), {})
+            known[f.version] = max(known.get(f.version, f.version_time), f.version_time)
+    newest = {
+        k: max(v.items(), key=lambda item: (item[1], item[0]))[0] for k, v in versions.items()
+    }
+    for f in files:
+        f.selected = {p for p in f.periods if newest[(f.export_key, p)] == f.version}
+    return files
+
+
+def landed_versions(folder: Path) -> dict[date, dict[str, Any]]:
+    """Per landed day: the manifest's ``export_versions`` (period -> version) and row count."""
+    days = {}
+    for manifest in Path(folder).glob(f"date=*/{MANIFEST}"):
+        try:
+            document = json.loads(manifest.read_text(encoding="utf-8"))
+            day = date.fromisoformat(manifest.parent.name.removeprefix("date="))
+        except (OSError, ValueError):
+            continue
+        days[day] = document
+    return days
+
+
+def _midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+# --- the extractor -------------------------------------------------------------------
 
 
 @register
@@ -152,33 +324,112 @@ class FocusExtractor(Extractor):
     type = "focus"
     datasets: ClassVar[dict[str, Dataset]] = {"cost_and_usage": FOCUS_COST_AND_USAGE}
     required_options = ("path",)
-    optional_options = ("focus_version",)
+    optional_options = ("focus_version", "storage_options")
     default_lookback_days = 3
 
-    def extract(self, dataset: Dataset) -> Iterator[Record]:
-        root = Path(self.options["path"])
-        if not root.exists():
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._files: list[ExportFile] | None = None
+
+    def filesystem(self) -> tuple[fsspec.AbstractFileSystem, str]:
+        url = str(self.options["path"])
+        fs, root = fsspec.core.url_to_fs(url, **(self.options.get("storage_options") or {}))
+        if not fs.exists(root):
             raise FatalSourceError(
-                f"export folder does not exist: {root}",
+                f"export folder does not exist: {url}",
                 source=self.name,
                 window=self.window,
-                record=str(root),
+                record=url,
             )
-        for path in find_files(root):
-            yield from self._file(path, root)
+        return fs, root
 
-    def _file(self, path: Path, root: Path) -> Iterator[Record]:
-        name = str(path.relative_to(root)) if path != root else path.name
+    def files(self) -> list[ExportFile]:
+        if self._files is None:
+            fs, root = self.filesystem()
+            try:
+                self._files = catalogue(fs, root)
+            except (OSError, pa.ArrowInvalid) as exc:
+                raise FatalSourceError(
+                    f"cannot catalogue export files: {exc}",
+                    source=self.name,
+                    window=self.window,
+                    record=str(self.options["path"]),
+                ) from None
+        return self._files
+
+    def chosen_versions(self) -> dict[tuple[date, str], tuple[str, datetime]]:
+        """(billing period start, export key) -> (chosen version, period end)."""
+        chosen: dict[tuple[date, str], tuple[str, datetime]] = {}
+        for f in self.files():
+            for period in f.selected:
+                chosen[(period, f.export_key)] = (f.version, f.periods[period])
+        return chosen
+
+    def _touched(self, window: Window) -> dict[tuple[date, str], tuple[str, datetime]]:
+        return {
+            (period, key): (version, end)
+            for (period, key), (version, end) in self.chosen_versions().items()
+            if _midnight(period) < window.end and window.start < end
+        }
+
+    def plan_window(self, landing_root: Path) -> Window:
+        """The window to land: widened to whole billing periods whose version changed.
+
+        A period counts when it overlaps the run's window and some landed day of it
+        records another version of it (or, landed before versions were recorded, no
+        version at all). Periods the run does not touch are left for a backfill: the
+        exports of months in between may be gone, and re-landing them empty would lose
+        money.
+        """
+        landed = landed_versions(Path(landing_root) / self.name / FOCUS_COST_AND_USAGE.name)
+        start, end = self.window.start, self.window.end
+        for (period, key), (version, period_end) in self._touched(self.window).items():
+            for day, manifest in landed.items():
+                if not _midnight(period) <= _midnight(day) < period_end:
+                    continue
+                recorded = (manifest.get("export_versions") or {}).get(period.isoformat(), {})
+                legacy = "export_versions" not in manifest and manifest.get("rows_loaded", 0)
+                if legacy or recorded.get(key, version) != version:
+                    start, end = min(start, _midnight(period)), max(end, period_end)
+                    break
+        return Window(start, end)
+
+    def extract(self, dataset: Dataset) -> Iterator[Record]:
+        fs, _ = self.filesystem()
+        files = self.files()
+        # Recorded in every landed day's manifest, so a later run can tell a new version:
+        # {billing period start: {export key: version}}.
+        versions: dict[str, dict[str, str]] = {}
+        for (period, key), (version, _) in sorted(self._touched(self.window).items()):
+            versions.setdefault(period.isoformat(), {})[key] = version
+        self.manifest_extra.setdefault(dataset.name, {})["export_versions"] = versions
+        for f in files:
+            yield from self._file(fs, f)
+
+    def _file(self, fs: fsspec.AbstractFileSystem, f: ExportFile) -> Iterator[Record]:
         try:
-            columns, batches = read_batches(path)
+            columns, batches = read_batches(fs, f.path)
+            plain = [c for c in columns if not c.startswith("x_")]
+            present = sorted(set(plain) & set(REQUIRED))
+            # A provider's own format (CUR, EA, OCI) shares a name or two with FOCUS at most.
+            if len(present) < len(REQUIRED) // 2:
+                raise SchemaDriftError(
+                    f"not a FOCUS export: only {present} of the mandatory FOCUS columns "
+                    f"{list(REQUIRED)} are present (first columns {plain[:4]}); convert the "
+                    "provider's export to FOCUS first, e.g. with the FinOps Foundation's "
+                    "focus_converters, or export FOCUS directly",
+                    source=self.name,
+                    window=self.window,
+                    record=f.name,
+                )
             known = check_columns(
-                [c for c in columns if not c.startswith("x_")],
+                plain,
                 expected=FOCUS_COLUMNS,
                 required=REQUIRED,
                 allow_added=self.allow_added_columns,
                 source=self.name,
                 window=self.window,
-                where=name,
+                where=f.name,
             )
             self.ignore_columns(FOCUS_COST_AND_USAGE, known)
             mapping = [(c, snake(c)) for c in columns if snake(c) in LANDED]
@@ -186,23 +437,31 @@ class FocusExtractor(Extractor):
                 mapping = [(c, s) for c, s in mapping if c != "ProviderName"]
             fixed = {
                 "focus_version": self.options.get("focus_version") or focus_version(set(columns)),
-                "export_version": export_version(path),
+                "export_version": f.version,
             }
             line = 1
             for batch in batches:
                 for row in batch.to_pylist():
                     line += 1
-                    yield from self._row(row, mapping, fixed, f"{name}:{line}")
+                    yield from self._row(row, mapping, fixed, f, f"{f.name}:{line}")
         except (OSError, pa.ArrowInvalid) as exc:
             raise FatalSourceError(
-                f"cannot read export file: {exc}", source=self.name, window=self.window, record=name
+                f"cannot read export file: {exc}",
+                source=self.name,
+                window=self.window,
+                record=f.name,
             ) from None
 
-    def _row(self, row: dict[str, Any], mapping, fixed, ref: str) -> Iterator[Record]:
+    def _row(
+        self, row: dict[str, Any], mapping, fixed, f: ExportFile, ref: str
+    ) -> Iterator[Record]:
         record = {"record_ref": ref, **fixed}
         for column, landed in mapping:
             value = row.get(column)
             record[landed] = None if value == "NULL" else value
+        period = _timestamp(record.get("billing_period_start"))
+        if period is not None and period.date() not in f.selected:
+            return  # a newer export version of this billing period is read instead
         tags = record.get("tags")
         if isinstance(tags, list):  # a Parquet MAP column arrives as key/value pairs
             record["tags"] = tags = json.dumps(dict(tags), sort_keys=True)

@@ -23,7 +23,16 @@ from extractors.secrets import SECRET_KEY_PATTERN
 log = logging.getLogger(__name__)
 
 USER_AGENT = "costbridge-extractors/0.1 (+https://github.com/costbridge)"
-RETRY_STATUSES = (429, 500, 502, 503, 504)
+# 529 is Anthropic's "overloaded", a transient answer like 503.
+RETRY_STATUSES = (429, 500, 502, 503, 504, 529)
+# Option names every API source accepts for its RetryPolicy.
+RETRY_OPTIONS = (
+    "retry_total",
+    "retry_backoff_factor",
+    "retry_backoff_max",
+    "retry_after_max",
+    "timeout",
+)
 
 
 @dataclass(frozen=True)
@@ -31,6 +40,9 @@ class RetryPolicy:
     total: int = 5
     backoff_factor: float = 1.0
     backoff_max: float = 120.0
+    # A server's Retry-After is obeyed up to this many seconds, so it cannot hold a task
+    # (and its worker slot) for an hour; beyond it the retry comes sooner than asked.
+    retry_after_max: float = 300.0
     # Seconds: (connect, read).
     timeout: tuple[float, float] = (10.0, 120.0)
 
@@ -41,6 +53,7 @@ class RetryPolicy:
             total=int(options.get("retry_total", base.total)),
             backoff_factor=float(options.get("retry_backoff_factor", base.backoff_factor)),
             backoff_max=float(options.get("retry_backoff_max", base.backoff_max)),
+            retry_after_max=float(options.get("retry_after_max", base.retry_after_max)),
             timeout=tuple(options.get("timeout", base.timeout)),  # type: ignore[arg-type]
         )
 
@@ -57,6 +70,7 @@ def make_session(
         backoff_factor=policy.backoff_factor,
         backoff_max=policy.backoff_max,
         respect_retry_after_header=True,
+        retry_after_max=policy.retry_after_max,  # type: ignore[arg-type]  (float is fine)
         # Return the last response instead of raising, so its body can go in the error.
         raise_on_status=False,
     )

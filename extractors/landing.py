@@ -36,7 +36,7 @@ import pyarrow.parquet as pq
 
 from extractors.coerce import Coercer, RowError
 from extractors.schemas import DATASETS, QUARANTINE, Dataset
-from extractors.secrets import scrub_json
+from extractors.secrets import scrub, scrub_json
 from extractors.window import Window
 
 PART = "part-0.parquet"
@@ -116,7 +116,8 @@ def land(
                 "window_start": window.start,
                 "window_end": window.end,
                 "record_ref": ref or "?",
-                "reason": reason,
+                # A source can echo a secret back inside a bad value, so the reason is scrubbed too.
+                "reason": scrub(reason, secrets),
                 "raw_payload": None if raw is None else scrub_json(raw, secrets),
             }
         )

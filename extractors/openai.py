@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 from extractors.base import Extractor, Record, register
 from extractors.drift import check_columns
-from extractors.http import ApiClient, RetryPolicy, paginate_cursor
+from extractors.http import RETRY_OPTIONS, ApiClient, RetryPolicy, paginate_cursor
 from extractors.landing import Reject
 from extractors.schemas import (
     OPENAI_COSTS,
@@ -142,10 +142,7 @@ class OpenAIExtractor(Extractor):
     optional_options = (
         "project_ids",
         "page_limit",
-        "retry_total",
-        "retry_backoff_factor",
-        "retry_backoff_max",
-        "timeout",
+        *RETRY_OPTIONS,
     )
     secret_options = ("api_key",)
     default_lookback_days = 3

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 from extractors.base import Extractor, Record, register
 from extractors.errors import ConfigError, FatalSourceError
-from extractors.http import ApiClient, RetryPolicy
+from extractors.http import RETRY_OPTIONS, ApiClient, RetryPolicy
 from extractors.landing import Reject
 from extractors.schemas import DCGM_GPU_METRICS, Dataset
 
@@ -108,10 +108,7 @@ class PrometheusDcgmExtractor(Extractor):
         "chunk_hours",
         "metrics",
         "selector",
-        "retry_total",
-        "retry_backoff_factor",
-        "retry_backoff_max",
-        "timeout",
+        *RETRY_OPTIONS,
     )
 
     @classmethod

@@ -237,6 +237,52 @@ ANTHROPIC_COSTS = Dataset(
     ),
 )
 
+OTEL_GENAI_SPANS = Dataset(
+    name="otel_genai_spans",
+    version=1,
+    description="OpenTelemetry GenAI spans: model, operation and token counts; never content.",
+    partition_by="span_start_at",
+    key=("source_name", "trace_id", "span_id"),
+    schema=_schema(
+        pa.field("trace_id", pa.string(), nullable=False),  # lower-case hex
+        pa.field("span_id", pa.string(), nullable=False),
+        pa.field("span_name", pa.string()),
+        pa.field("provider_name", pa.string()),  # gen_ai.provider.name, else gen_ai.system
+        pa.field("operation_name", pa.string()),  # gen_ai.operation.name: chat, embeddings, ...
+        pa.field("request_model", pa.string()),
+        pa.field("response_model", pa.string()),
+        pa.field("service_name", pa.string()),
+        pa.field("deployment_environment", pa.string()),
+        pa.field("k8s_namespace_name", pa.string()),
+        pa.field("resource_attributes", pa.string()),  # JSON object text of the other ones
+        pa.field("input_tokens", pa.int64()),  # gen_ai.usage.input_tokens
+        pa.field("output_tokens", pa.int64()),
+        pa.field("cached_input_tokens", pa.int64()),  # cache reads, when the span says
+        pa.field("span_start_at", TS, nullable=False),
+        pa.field("span_end_at", TS),
+    ),
+)
+
+NVIDIA_SMI_GPU_SAMPLES = Dataset(
+    name="nvidia_smi_gpu_samples",
+    version=1,
+    description="nvidia-smi --query-gpu CSV log samples, one row per GPU and timestamp.",
+    partition_by="sample_at",
+    key=("source_name", "hostname", "gpu_uuid", "sample_at"),
+    schema=_schema(
+        pa.field("hostname", pa.string(), nullable=False),
+        pa.field("gpu_uuid", pa.string(), nullable=False),
+        pa.field("gpu_index", pa.string()),
+        pa.field("gpu_name", pa.string()),
+        pa.field("pci_bus_id", pa.string()),
+        pa.field("utilization_gpu_pct", pa.float64()),  # null where nvidia-smi says [N/A]
+        pa.field("memory_used_mib", pa.float64()),
+        pa.field("memory_total_mib", pa.float64()),
+        pa.field("power_draw_w", pa.float64()),
+        pa.field("sample_at", TS, nullable=False),
+    ),
+)
+
 QUARANTINE = pa.schema(
     [
         pa.field("source_name", pa.string(), nullable=False),
@@ -260,5 +306,7 @@ DATASETS: dict[str, Dataset] = {
         ANTHROPIC_COSTS,
         DCGM_GPU_METRICS,
         VALUE_FEATURE_KPIS,
+        OTEL_GENAI_SPANS,
+        NVIDIA_SMI_GPU_SAMPLES,
     )
 }

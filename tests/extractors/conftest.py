@@ -1,0 +1,88 @@
+"""Fixtures for the extractor tests: a loopback HTTP double and fast retries.
+
+The double is a plain ``http.server`` on 127.0.0.1 whose routes the test supplies;
+it records every request (path, query, headers) so tests can check what was asked.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import urllib3.util.retry
+
+# (query as parse_qs gives it, request headers) -> (status, headers, body)
+Handler = Callable[[dict[str, list[str]], dict[str, str]], tuple[int, dict[str, str], Any]]
+
+
+@dataclass
+class Seen:
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+
+
+@dataclass
+class Double:
+    url: str
+    routes: dict[str, Handler] = field(default_factory=dict)
+    requests: list[Seen] = field(default_factory=list)
+
+    def route(self, path: str, handler: Handler) -> None:
+        self.routes[path] = handler
+
+    def hits(self, path: str) -> list[Seen]:
+        return [r for r in self.requests if r.path == path]
+
+
+@pytest.fixture
+def api() -> Double:
+    double = Double(url="")
+
+    class Handle(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            parts = urlsplit(self.path)
+            query = parse_qs(parts.query)
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            double.requests.append(Seen(parts.path, query, headers))
+            handler = double.routes.get(parts.path)
+            if handler is None:
+                status, extra, body = 404, {}, {"error": {"message": f"no route {parts.path}"}}
+            else:
+                status, extra, body = handler(query, headers)
+            raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", extra.pop("Content-Type", "application/json"))
+            for key, value in extra.items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(len(raw)))
+            self.end_headers()
+            self.wfile.write(raw)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handle)
+    double.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
+    thread.start()
+    yield double
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Record urllib3's retry sleeps instead of sleeping, so backoff is checked, not waited."""
+    recorded: list[float] = []
+    monkeypatch.setattr(urllib3.util.retry.time, "sleep", recorded.append)
+    return recorded
+
+
+FAST = {"retry_total": 3, "retry_backoff_factor": 0.01, "retry_backoff_max": 0.05}
