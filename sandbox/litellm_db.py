@@ -40,7 +40,7 @@ TABLE = "LiteLLM_SpendLogs"
 DEMO_ORG = Path(__file__).with_name("demo_org.yml")
 PROMPT_CANARY = "PROMPT-CANARY-"
 COMPLETION_CANARY = "COMPLETION-CANARY-"
-CHUNK_ROWS = 200_000  # part of the determinism contract: chunks seed their own RNG
+CHUNK_ROWS = 100_000  # part of the determinism contract: chunks seed their own RNG
 
 # As LiteLLM's Prisma schema maps to PostgreSQL: String -> text, Float -> double
 # precision, Int -> integer, DateTime -> timestamp(3) (UTC, no zone), Json -> jsonb.
@@ -97,13 +97,42 @@ INDEXES = [
 ]
 
 COLUMNS = [
-    "request_id", "call_type", "api_key", "spend", "total_tokens", "prompt_tokens",
-    "completion_tokens", "startTime", "endTime", "request_duration_ms",
-    "completionStartTime", "model", "model_id", "model_group", "custom_llm_provider",
-    "api_base", "user", "metadata", "cache_hit", "cache_key", "request_tags", "team_id",
-    "organization_id", "end_user", "requester_ip_address", "messages", "response",
-    "session_id", "status", "mcp_namespaced_tool_name", "billing_agent_id", "agent_id",
-    "proxy_server_request", "litellm_call_id", "created_at", "updated_at",
+    "request_id",
+    "call_type",
+    "api_key",
+    "spend",
+    "total_tokens",
+    "prompt_tokens",
+    "completion_tokens",
+    "startTime",
+    "endTime",
+    "request_duration_ms",
+    "completionStartTime",
+    "model",
+    "model_id",
+    "model_group",
+    "custom_llm_provider",
+    "api_base",
+    "user",
+    "metadata",
+    "cache_hit",
+    "cache_key",
+    "request_tags",
+    "team_id",
+    "organization_id",
+    "end_user",
+    "requester_ip_address",
+    "messages",
+    "response",
+    "session_id",
+    "status",
+    "mcp_namespaced_tool_name",
+    "billing_agent_id",
+    "agent_id",
+    "proxy_server_request",
+    "litellm_call_id",
+    "created_at",
+    "updated_at",
 ]
 
 # Shares of requests that LiteLLM answers from its own cache (spend 0) or that fail.
@@ -305,7 +334,9 @@ def _chunk(cat: KeyCatalogue, day: date, first: int, n: int, per_day: int, seed:
     duration[proxy_hit] = rng.integers(2, 15, size=int(proxy_hit.sum()))
     end_ms = start_ms + duration
     # Non-streaming embeddings: LiteLLM sets completionStartTime to endTime.
-    first_token_ms = np.where(embedding, end_ms, start_ms + np.minimum(duration, 150 + duration // 8))
+    first_token_ms = np.where(
+        embedding, end_ms, start_ms + np.minimum(duration, 150 + duration // 8)
+    )
 
     day_tag = day.strftime("%Y%m%d")
     row_no = _s(j)
@@ -317,7 +348,8 @@ def _chunk(cat: KeyCatalogue, day: date, first: int, n: int, per_day: int, seed:
         "{}",
         _join(
             f'{{"choices": [{{"message": {{"role": "assistant", "content": "{COMPLETION_CANARY}',
-            canary, '"}}]}',
+            canary,
+            '"}}]}',
         ),
     )
     proxy_request = _join('{"model": "', key_text("model_group"), '", "messages": ', messages, "}")
@@ -329,7 +361,9 @@ def _chunk(cat: KeyCatalogue, day: date, first: int, n: int, per_day: int, seed:
     end_user = pc.if_else(
         pa.array(cat.daily_users[k] > 0), _join("cust-", _s(users)), pa.scalar(None, pa.string())
     )
-    call_id = _join(f"{day.toordinal():08d}-{seed % 10000:04d}-4000-8000-", pc.utf8_lpad(row_no, 12, "0"))
+    call_id = _join(
+        f"{day.toordinal():08d}-{seed % 10000:04d}-4000-8000-", pc.utf8_lpad(row_no, 12, "0")
+    )
     null_text = pa.nulls(n, pa.string())
 
     columns = {
@@ -420,7 +454,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("set LITELLM_DATABASE_URL to the target database's DSN")
     if args.create_table:
         create_spend_logs_table(dsn, indexes=False)
-    rows = fill_spend_logs(dsn, args.start, args.end, rows_per_day=args.rows_per_day, seed=args.seed)
+    rows = fill_spend_logs(
+        dsn, args.start, args.end, rows_per_day=args.rows_per_day, seed=args.seed
+    )
     if args.create_table:
         create_spend_logs_indexes(dsn)
     print(f"{TABLE}: wrote {rows} rows for {args.start}..{args.end} (end exclusive)")

@@ -8,6 +8,9 @@ import os
 import tempfile
 from pathlib import Path
 
+# Real PostgreSQL and Prometheus, started on loopback by the tests that ask for them.
+pytest_plugins = ["tests.services.plugin"]
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 REALDATA = REPO_ROOT.parent / "shared" / "realdata"
 
