@@ -1,0 +1,206 @@
+"""Bounded reads of the DuckDB warehouse (opened read-only) as pandas frames for GX.
+
+Each frame carries a ``locator`` column naming its rows in gate reports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+FACT = "fct_ai_cost"
+FOCUS_STAGING = "stg_focus__cost_and_usage"
+OPENAI_STAGING = "stg_openai__costs"
+ENGINEERING_MART = "mart_engineering__token_efficiency"
+# relation -> columns the gate reads from it.
+REQUIRED = {
+    FACT: ["charge_date", "billed_cost", "allocation_method"],
+    FOCUS_STAGING: ["charge_date", "billed_cost"],
+    OPENAI_STAGING: ["charge_date", "billed_cost|amount"],
+    ENGINEERING_MART: [],
+}
+# Landed billing that joins the conservation sum when its staging model exists.
+OPTIONAL_BILLING_STAGING = ["stg_anthropic__costs"]
+# The fact's columns the marts suite reads even when the fact is missing (empty frame).
+FACT_COLUMNS = ["charge_date", "billed_cost", "environment", "cost_basis", "allocation_method",
+                "cost_type"]
+
+
+@dataclass
+class Relation:
+    name: str
+    qualified: str | None  # "schema"."name", None when absent
+    columns: list[str]
+
+    def pick(self, alternatives: str) -> str | None:
+        """First existing column of "a|b"."""
+        return next((c for c in alternatives.split("|") if c in self.columns), None)
+
+
+def _relations(con: duckdb.DuckDBPyConnection) -> dict[str, Relation]:
+    rows = con.execute(
+        """
+        select table_schema, table_name, list(column_name order by ordinal_position)
+        from information_schema.columns
+        where table_name in $names
+        group by table_schema, table_name
+        -- dbt-duckdb builds into "main" unless a custom schema is configured: prefer it
+        order by table_name, table_schema <> 'main', table_schema
+        """,
+        {"names": [*REQUIRED, *OPTIONAL_BILLING_STAGING]},
+    ).fetchall()
+    found: dict[str, Relation] = {}
+    for schema, name, columns in rows:
+        found.setdefault(name, Relation(name, f'"{schema}"."{name}"', list(columns)))
+    names = [*REQUIRED, *OPTIONAL_BILLING_STAGING]
+    return {name: found.get(name, Relation(name, None, [])) for name in names}
+
+
+def relations_frame(relations: dict[str, Relation]) -> pd.DataFrame:
+    records = []
+    for name, needed in REQUIRED.items():
+        rel = relations[name]
+        if rel.qualified is None:
+            problem = f"relation {name} is missing from the warehouse"
+        else:
+            absent = [c for c in needed if rel.pick(c) is None]
+            problem = f"{name} lacks column(s) {absent}" if absent else ""
+        records.append({"locator": name, "problem": problem})
+    return pd.DataFrame.from_records(records, columns=["locator", "problem"])
+
+
+def _usable(rel: Relation) -> bool:
+    needed = REQUIRED.get(rel.name, ["charge_date", "billed_cost|amount"])
+    return rel.qualified is not None and all(rel.pick(c) for c in needed)
+
+
+def fact_frame(con, fact: Relation, start: date, end: date) -> pd.DataFrame:
+    if not _usable(fact):
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in [*FACT_COLUMNS, "locator"]})
+    pool = "billing_pool_id" if "billing_pool_id" in fact.columns else "''"
+    frame = con.execute(
+        f"""
+        select *, cast(charge_date as varchar) || ' ' || coalesce({pool}, '')
+            || ' #' || cast(row_number() over () as varchar) as locator
+        from {fact.qualified}
+        where charge_date >= $start and charge_date < $end
+        """,
+        {"start": start, "end": end},
+    ).to_arrow_table().to_pandas()
+    for column in ("billed_cost", "effective_cost", "list_cost", "effective_cost_reporting"):
+        if column in frame:
+            frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
+    return frame
+
+
+def conservation_frame(con, rels: dict[str, Relation], start: date, end: date) -> pd.DataFrame:
+    """Per charge_date: the fact's billed cost vs the landed billed cost, in exact decimals."""
+    columns = ["locator", "fact_billed_cost", "landed_billed_cost", "difference"]
+    fact = rels[FACT]
+    billing = [rels[FOCUS_STAGING], rels[OPENAI_STAGING]]
+    if not all(_usable(r) for r in (fact, *billing)):
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
+    billing += [rels[n] for n in OPTIONAL_BILLING_STAGING if _usable(rels[n])]
+    landed_rows = "\n            union all\n".join(
+        f"            select charge_date::date as charge_date, "
+        f"{rel.pick('billed_cost|amount')}::decimal(38, 12) as billed from {rel.qualified}"
+        for rel in billing
+    )
+    frame = con.execute(
+        f"""
+        with fact as (
+            select charge_date::date as charge_date, sum(billed_cost::decimal(38, 12)) as billed
+            from {fact.qualified}
+            where charge_date >= $start and charge_date < $end
+            group by 1
+        ),
+        landed_rows as (
+{landed_rows}
+        ),
+        landed as (
+            select charge_date, sum(billed) as billed
+            from landed_rows
+            where charge_date >= $start and charge_date < $end
+            group by 1
+        )
+        select
+            cast(coalesce(fact.charge_date, landed.charge_date) as varchar) as locator,
+            coalesce(fact.billed, 0)::double as fact_billed_cost,
+            coalesce(landed.billed, 0)::double as landed_billed_cost,
+            (coalesce(fact.billed, 0) - coalesce(landed.billed, 0))::double as difference
+        from fact
+        full outer join landed on fact.charge_date = landed.charge_date
+        order by 1
+        """,
+        {"start": start, "end": end},
+    ).to_arrow_table().to_pandas()
+    return frame[columns]
+
+
+def freshness_frame(con, fact: Relation, end: date) -> pd.DataFrame:
+    newest = None
+    if _usable(fact):
+        sql = f"select max(charge_date)::date from {fact.qualified}"
+        newest = con.execute(sql).fetchall()[0][0]
+    return pd.DataFrame({
+        "locator": [FACT],
+        "newest_charge_date": [newest.isoformat() if newest else "(no rows)"],
+        "expected_charge_date": [(end - timedelta(days=1)).isoformat()],
+    })
+
+
+def mart_frame(con, mart: Relation, start: date, end: date) -> pd.DataFrame:
+    if mart.qualified is None:
+        return pd.DataFrame({"locator": pd.Series(dtype="object")})
+    bounded = "charge_date" in mart.columns
+    where = "where charge_date >= $start and charge_date < $end" if bounded else ""
+    frame = con.execute(
+        f"select *, '{mart.name} #' || cast(row_number() over () as varchar) as locator "
+        f"from {mart.qualified} {where}",
+        {"start": start, "end": end} if bounded else {},
+    ).to_arrow_table().to_pandas()
+    for column in frame.columns:
+        if str(frame[column].dtype) == "object" and column != "locator":
+            converted = pd.to_numeric(frame[column], errors="coerce")
+            # decimals arrive as objects; convert only wholly numeric columns
+            if converted.notna().sum() == frame[column].notna().sum():
+                frame[column] = converted.astype("float64")
+    return frame
+
+
+def unallocated_frame(fact: pd.DataFrame) -> pd.DataFrame:
+    total = float(fact["billed_cost"].sum()) if len(fact) else 0.0
+    unallocated = (
+        float(fact.loc[fact["allocation_method"] == "unallocated", "billed_cost"].sum())
+        if len(fact) else 0.0
+    )
+    return pd.DataFrame({
+        "locator": ["window"],
+        "unallocated_billed_cost": [unallocated],
+        "total_billed_cost": [total],
+        "unallocated_share": [unallocated / total if total else 0.0],
+    })
+
+
+def read_marts(warehouse_path: Path, start: date, end: date) -> dict[str, pd.DataFrame]:
+    """Batch name -> frame, for the marts suite."""
+    if not Path(warehouse_path).exists():
+        raise FileNotFoundError(f"marts gate: warehouse file {warehouse_path} does not exist")
+    con = duckdb.connect(str(warehouse_path), read_only=True)
+    try:
+        rels = _relations(con)
+        fact = fact_frame(con, rels[FACT], start, end)
+        return {
+            "relations": relations_frame(rels),
+            "fct_ai_cost": fact,
+            "conservation": conservation_frame(con, rels, start, end),
+            "freshness": freshness_frame(con, rels[FACT], end),
+            ENGINEERING_MART: mart_frame(con, rels[ENGINEERING_MART], start, end),
+            "unallocated_share": unallocated_frame(fact),
+        }
+    finally:
+        con.close()

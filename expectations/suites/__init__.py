@@ -1,0 +1,1 @@
+"""Expectation suites as code: landing (one module per dataset) and marts."""

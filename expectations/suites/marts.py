@@ -1,0 +1,69 @@
+"""Marts suite: conservation, freshness, accepted values, ranges, unallocated share.
+
+One suite per batch read by ``expectations.marts_data.read_marts``; the suite
+name is ``marts.<batch>``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from expectations.marts_data import ENGINEERING_MART
+from expectations.suites._build import between, column_exists, expect, finite, in_set, not_null
+
+ENVIRONMENTS = ["production", "staging", "research", "experiment", "unallocated"]
+COST_BASES = ["billed", "estimated"]
+ALLOCATION_METHODS = ["direct", "rule", "proportional", "even", "idle", "unallocated"]
+COST_TYPES = ["tokens", "gpu", "infra", "other"]
+# A cent, exclusive: sums that round to the same cent pass.
+CENT = 0.005
+# Engineering mart ratios and rates: column -> (low, high).
+MART_RANGES = {ENGINEERING_MART: {"cache_hit_rate": (0, 1), "gpu_busy_pct": (0, 100)}}
+
+
+def expectations_by_batch(start: date, end: date, max_unallocated_share: float) -> dict[str, list]:
+    ranges = {
+        mart: [
+            check
+            for column, (low, high) in columns.items()
+            for check in (column_exists(column), between(column, low, high))
+        ]
+        for mart, columns in MART_RANGES.items()
+    }
+    return {
+        "relations": [
+            in_set("problem", [""], check="relation_usable",
+                   description="the fact, staging models and marts exist with their columns"),
+        ],
+        "fct_ai_cost": [
+            not_null("charge_date"),
+            not_null("billed_cost"),
+            finite("billed_cost"),
+            in_set("environment", ENVIRONMENTS),
+            in_set("cost_basis", COST_BASES),
+            in_set("allocation_method", ALLOCATION_METHODS),
+            in_set("cost_type", COST_TYPES),
+        ],
+        "conservation": [
+            expect(
+                "ExpectColumnValuesToBeBetween", "conservation",
+                f"per charge_date in [{start}, {end}), fct_ai_cost billed cost equals the landed "
+                "billed cost (stg_focus__cost_and_usage + stg_openai__costs) to the cent",
+                column="difference", min_value=-CENT, max_value=CENT,
+                strict_min=True, strict_max=True,
+            ),
+        ],
+        "freshness": [
+            in_set("newest_charge_date", [(end - timedelta(days=1)).isoformat()],
+                   check="freshness",
+                   description="the newest charge_date in fct_ai_cost is the window's last day"),
+        ],
+        **ranges,
+        "unallocated_share": [
+            expect(
+                "ExpectColumnValuesToBeBetween", "max_share",
+                f"unallocated share of billed cost at most {max_unallocated_share:.0%}",
+                column="unallocated_share", min_value=0, max_value=max_unallocated_share,
+            ),
+        ],
+    }

@@ -1,0 +1,101 @@
+"""The marts gate on a small DuckDB warehouse built in code."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from expectations import GateFailed, run_marts_gate
+from tests.expectations.conftest import END, START
+
+
+def _run(warehouse_path, tmp_path, end=END):
+    return run_marts_gate(warehouse_path, START, end, data_docs_dir=tmp_path / "docs")
+
+
+def _failed(result) -> set[str]:
+    return {f["expectation"] for f in result.blocking_failures}
+
+
+def test_clean_warehouse_passes_and_writes_data_docs(warehouse, tmp_path):
+    result = _run(warehouse(), tmp_path)
+    assert result.success, result.summary()
+    assert result.blocking_failures == [] and result.warnings == []
+    assert result.data_docs_index.is_file()
+    assert "marts.conservation" in result.data_docs_index.read_text(encoding="utf-8")
+
+
+def test_conservation_broken_by_a_cent_and_unknown_environment_block(warehouse, tmp_path):
+    path = warehouse(
+        "update fct_ai_cost set billed_cost = billed_cost + 0.01 "
+        "where charge_date = '2026-10-02' and allocation_method = 'rule'",
+        "update fct_ai_cost set environment = 'prod' "
+        "where charge_date = '2026-10-01' and allocation_method = 'direct'",
+    )
+    result = _run(path, tmp_path)
+    assert not result.success
+    assert _failed(result) == {"conservation", "accepted_values.environment"}, result.summary()
+    conservation = next(f for f in result.blocking_failures if f["expectation"] == "conservation")
+    assert conservation["suite"] == "marts.conservation"
+    assert "2026-10-02" in conservation["reason"]  # names the day that does not conserve
+    assert conservation["observed"] == [pytest.approx(0.01)]
+    environment = next(f for f in result.blocking_failures if f["column"] == "environment")
+    assert set(environment["observed"]) == {"prod"}
+    with pytest.raises(GateFailed, match=r"marts\.conservation / conservation"):
+        result.raise_for_status()
+
+
+def test_sub_cent_rounding_difference_passes(warehouse, tmp_path):
+    path = warehouse("update fct_ai_cost set billed_cost = billed_cost + 0.004 "
+                     "where charge_date = '2026-10-02' and allocation_method = 'rule'")
+    assert _run(path, tmp_path).success
+
+
+def test_stale_fact_fails_freshness(warehouse, tmp_path):
+    # The window reaches one day further than the fact: the newest day is missing.
+    result = _run(warehouse(), tmp_path, end=END + timedelta(days=1))
+    assert _failed(result) == {"freshness"}, result.summary()
+    assert result.blocking_failures[0]["observed"] == ["2026-10-02"]
+
+
+def test_anthropic_costs_join_conservation_when_staged(warehouse, tmp_path):
+    staged = ("create table stg_anthropic__costs as select '2026-10-01'::date as charge_date, "
+              "3.42::decimal(38, 12) as amount")
+    result = _run(warehouse(staged), tmp_path)
+    assert _failed(result) == {"conservation"}, result.summary()
+    assert result.blocking_failures[0]["observed"] == [pytest.approx(-3.42)]
+    fact_row = ("insert into fct_ai_cost values ('2026-10-01', 'anthropic:wrkspc_content', "
+                "'content', 'production', 'billed', 'direct', 'tokens', 3.42)")
+    assert _run(warehouse(staged, fact_row), tmp_path).success
+
+
+def test_missing_staging_relation_fails_with_its_name(warehouse, tmp_path):
+    result = _run(warehouse("drop table stg_openai__costs"), tmp_path)
+    assert not result.success
+    finding = next(f for f in result.blocking_failures if f["expectation"] == "relation_usable")
+    assert "relation stg_openai__costs is missing from the warehouse" in finding["reason"]
+
+
+def test_out_of_range_mart_ratio_blocks(warehouse, tmp_path):
+    result = _run(warehouse("update mart_engineering__token_efficiency set cache_hit_rate = 1.7 "
+                            "where charge_date = '2026-10-01'"), tmp_path)
+    assert _failed(result) == {"range.cache_hit_rate"}, result.summary()
+
+
+def test_unallocated_share_over_maximum_only_warns(warehouse, tmp_path):
+    # Move most of the day's GPU cost to unallocated: totals still conserve.
+    path = warehouse("update fct_ai_cost set allocation_method = 'unallocated', "
+                     "team = 'unallocated', environment = 'unallocated' "
+                     "where allocation_method = 'proportional'")
+    result = _run(path, tmp_path)
+    assert result.success, result.summary()
+    assert [w["expectation"] for w in result.warnings] == ["max_share"]
+    assert result.warnings[0]["suite"] == "marts.unallocated_share"
+    assert result.warnings[0]["observed"][0] > 0.5
+    result.raise_for_status()  # a warning never blocks
+
+
+def test_missing_warehouse_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="warehouse file .* does not exist"):
+        _run(tmp_path / "nope.duckdb", tmp_path)
