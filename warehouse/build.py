@@ -69,6 +69,8 @@ def run_dbt(
         "--profiles-dir", str(DBT_PROJECT_DIR),
         "--target-path", str(artifacts_dir / "target"),
         "--log-path", str(artifacts_dir / "logs"),
+        # Partial parsing once kept a stale unit test across edits: a build parses afresh.
+        "--no-partial-parse",
     ]
     if dbt_vars:
         args += ["--vars", json.dumps(dbt_vars)]

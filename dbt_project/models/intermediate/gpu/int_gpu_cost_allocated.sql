@@ -1,0 +1,368 @@
+-- Splits each GPU node-day billing pool (the FOCUS lines whose resource_name is
+-- a DCGM Hostname, grouped per node and charge day) over namespaces:
+--   busy share of a namespace = its busy GPU-hours / node capacity;
+--   idle = capacity - busy, as separate rows with is_idle_cost = true, spread
+--   per var gpu_idle_strategy:
+--     proportional  over that day's namespaces by busy hours (OpenCost shareIdle),
+--     even          equally over that day's namespaces,
+--     to_owner      to the platform owner team (teams.is_platform_owner).
+-- A node-day without any namespace usage is all idle, charged to the owner.
+{%- set idle_strategy = var('gpu_idle_strategy') %}
+{%- if idle_strategy not in ['proportional', 'even', 'to_owner'] %}
+    {{ exceptions.raise_compiler_error("gpu_idle_strategy must be proportional, even or to_owner, got '" ~ idle_strategy ~ "'") }}
+{%- endif %}
+with
+
+focus_lines as (
+
+    select * from {{ ref('stg_focus__cost_and_usage') }}
+
+),
+
+gpu_hours as (
+
+    select * from {{ ref('int_gpu_hours_by_namespace') }}
+
+),
+
+gpu_samples as (
+
+    select * from {{ ref('stg_dcgm__gpu_samples') }}
+
+),
+
+rules as (
+
+    select * from {{ ref('attribution_rules') }}
+
+),
+
+teams as (
+
+    select * from {{ ref('teams') }}
+
+),
+
+gpu_nodes as (
+
+    select
+        hostname,
+        count(distinct gpu_index) as node_gpus
+    from gpu_samples
+    where metric_name = 'DCGM_FI_DEV_GPU_UTIL'
+    group by hostname
+
+),
+
+platform_owner as (
+
+    select min(team) as team
+    from teams
+    where is_platform_owner
+
+),
+
+pools as (
+
+    select
+        'focus:gpu:' || focus_lines.resource_name || ':'
+        || cast(focus_lines.charge_date as varchar) as billing_pool_id,
+        focus_lines.resource_name as hostname,
+        focus_lines.charge_date,
+        gpu_nodes.node_gpus * 24.0 as node_capacity_gpu_hours,
+        max(focus_lines.billing_period_start) as billing_period_start,
+        max(focus_lines.source_name) as source_name,
+        max(focus_lines.provider_name) as provider_name,
+        max(focus_lines.service_name) as service_name,
+        max(focus_lines.service_category) as service_category,
+        max(focus_lines.sku_id) as sku_id,
+        max(focus_lines.resource_id) as resource_id,
+        max(focus_lines.region_id) as region_id,
+        max(focus_lines.billing_account_id) as billing_account_id,
+        max(focus_lines.sub_account_id) as sub_account_id,
+        max(focus_lines.billing_currency) as billing_currency,
+        max(focus_lines.consumed_unit) as consumed_unit,
+        sum(focus_lines.consumed_quantity) as consumed_quantity,
+        sum(focus_lines.billed_cost) as pool_billed_cost,
+        sum(focus_lines.effective_cost) as pool_effective_cost,
+        sum(focus_lines.list_cost) as pool_list_cost
+    from focus_lines
+    inner join gpu_nodes
+        on focus_lines.resource_name = gpu_nodes.hostname
+    where focus_lines.charge_category not in ('Tax', 'Credit')
+    group by focus_lines.resource_name, focus_lines.charge_date, gpu_nodes.node_gpus
+
+),
+
+namespace_rules as (
+
+    select
+        *,
+        row_number() over (
+            partition by match_value
+            order by priority asc, rule_id asc
+        ) as rule_rank
+    from rules
+    where match_dimension = 'k8s_namespace'
+
+),
+
+usage as (
+
+    select
+        gpu_hours.*,
+        namespace_rules.rule_id as attribution_rule_id,
+        coalesce(namespace_rules.team, 'unallocated') as team,
+        coalesce(namespace_rules.feature, 'unallocated') as feature,
+        namespace_rules.project,
+        namespace_rules.environment,
+        namespace_rules.rule_id is not null as is_attributed,
+        sum(gpu_hours.gpu_hours_busy) over (
+            partition by gpu_hours.hostname, gpu_hours.usage_date
+        ) as node_busy_hours,
+        sum(gpu_hours.gpu_hours_allocated) over (
+            partition by gpu_hours.hostname, gpu_hours.usage_date
+        ) as node_allocated_hours,
+        count(*) over (
+            partition by gpu_hours.hostname, gpu_hours.usage_date
+        ) as node_namespaces
+    from gpu_hours
+    left join namespace_rules
+        on
+            gpu_hours.k8s_namespace = namespace_rules.match_value
+            and namespace_rules.rule_rank = 1
+
+),
+
+pool_usage as (
+
+    select
+        pools.*,
+        usage.k8s_namespace,
+        usage.attribution_rule_id,
+        usage.team,
+        usage.feature,
+        usage.project,
+        usage.environment,
+        usage.is_attributed,
+        usage.gpu_hours_busy,
+        usage.gpu_hours_allocated,
+        usage.node_busy_hours,
+        usage.node_namespaces,
+        -- Busy hours above capacity (bad samples) must not create negative idle.
+        greatest(pools.node_capacity_gpu_hours, usage.node_busy_hours) as share_base_hours,
+        case
+            when usage.node_busy_hours > 0
+                then usage.gpu_hours_busy / usage.node_busy_hours
+            when usage.node_allocated_hours > 0
+                then usage.gpu_hours_allocated / usage.node_allocated_hours
+            else 1.0 / usage.node_namespaces
+        end as idle_proportional_share
+    from pools
+    inner join usage
+        on
+            pools.hostname = usage.hostname
+            and pools.charge_date = usage.usage_date
+
+),
+
+busy_rows as (
+
+    select
+        *,
+        false as is_idle_cost,
+        case when is_attributed then 'proportional' else 'unallocated' end as allocation_method,
+        gpu_hours_busy / share_base_hours as pool_share,
+        gpu_hours_busy as row_gpu_hours_busy,
+        gpu_hours_allocated as row_gpu_hours_allocated,
+        0.0 as row_gpu_hours_idle
+    from pool_usage
+
+),
+
+idle_base as (
+
+    select
+        *,
+        (share_base_hours - node_busy_hours) / share_base_hours as idle_fraction,
+        share_base_hours - node_busy_hours as idle_hours
+    from pool_usage
+
+),
+
+{% if idle_strategy == 'to_owner' %}
+idle_rows as (
+
+    -- One idle row per pool, charged to the platform owner.
+    select distinct
+        idle_base.billing_pool_id,
+        idle_base.hostname,
+        idle_base.charge_date,
+        idle_base.node_capacity_gpu_hours,
+        idle_base.billing_period_start,
+        idle_base.source_name,
+        idle_base.provider_name,
+        idle_base.service_name,
+        idle_base.service_category,
+        idle_base.sku_id,
+        idle_base.resource_id,
+        idle_base.region_id,
+        idle_base.billing_account_id,
+        idle_base.sub_account_id,
+        idle_base.billing_currency,
+        idle_base.consumed_unit,
+        idle_base.consumed_quantity,
+        idle_base.pool_billed_cost,
+        idle_base.pool_effective_cost,
+        idle_base.pool_list_cost,
+        cast(null as varchar) as k8s_namespace,
+        cast(null as varchar) as attribution_rule_id,
+        platform_owner.team,
+        cast(null as varchar) as feature,
+        cast(null as varchar) as project,
+        cast(null as varchar) as environment,
+        true as is_idle_cost,
+        'idle' as allocation_method,
+        idle_base.idle_fraction as pool_share,
+        0.0 as row_gpu_hours_busy,
+        0.0 as row_gpu_hours_allocated,
+        idle_base.idle_hours as row_gpu_hours_idle
+    from idle_base
+    cross join platform_owner
+
+),
+{% else %}
+idle_rows as (
+
+    select
+        billing_pool_id,
+        hostname,
+        charge_date,
+        node_capacity_gpu_hours,
+        billing_period_start,
+        source_name,
+        provider_name,
+        service_name,
+        service_category,
+        sku_id,
+        resource_id,
+        region_id,
+        billing_account_id,
+        sub_account_id,
+        billing_currency,
+        consumed_unit,
+        consumed_quantity,
+        pool_billed_cost,
+        pool_effective_cost,
+        pool_list_cost,
+        k8s_namespace,
+        attribution_rule_id,
+        team,
+        feature,
+        project,
+        environment,
+        true as is_idle_cost,
+        'idle' as allocation_method,
+        {%- if idle_strategy == 'even' %}
+        idle_fraction / node_namespaces as pool_share,
+        idle_hours / node_namespaces as row_gpu_hours_idle,
+        {%- else %}
+        idle_fraction * idle_proportional_share as pool_share,
+        idle_hours * idle_proportional_share as row_gpu_hours_idle,
+        {%- endif %}
+        0.0 as row_gpu_hours_busy,
+        0.0 as row_gpu_hours_allocated
+    from idle_base
+
+),
+{% endif %}
+
+pools_without_usage as (
+
+    select
+        pools.*,
+        cast(null as varchar) as k8s_namespace,
+        cast(null as varchar) as attribution_rule_id,
+        platform_owner.team,
+        cast(null as varchar) as feature,
+        cast(null as varchar) as project,
+        cast(null as varchar) as environment,
+        true as is_idle_cost,
+        'idle' as allocation_method,
+        1.0 as pool_share,
+        0.0 as row_gpu_hours_busy,
+        0.0 as row_gpu_hours_allocated,
+        pools.node_capacity_gpu_hours as row_gpu_hours_idle
+    from pools
+    cross join platform_owner
+    where not exists (
+        select 1 as is_match
+        from usage
+        where
+            usage.hostname = pools.hostname
+            and usage.usage_date = pools.charge_date
+    )
+
+),
+
+{%- set output_columns = [
+    'billing_pool_id', 'charge_date', 'billing_period_start', 'source_name', 'provider_name',
+    'service_name', 'service_category', 'sku_id', 'resource_id', 'region_id',
+    'billing_account_id', 'sub_account_id', 'billing_currency', 'consumed_unit',
+    'hostname', 'k8s_namespace', 'attribution_rule_id', 'team', 'feature', 'project',
+    'environment', 'allocation_method', 'is_idle_cost', 'pool_share', 'consumed_quantity',
+    'pool_billed_cost', 'pool_effective_cost', 'pool_list_cost',
+    'row_gpu_hours_busy', 'row_gpu_hours_allocated', 'row_gpu_hours_idle',
+] %}
+
+unioned as (
+
+    select {{ output_columns | join(', ') }} from busy_rows
+    union all
+    select {{ output_columns | join(', ') }} from idle_rows
+    union all
+    select {{ output_columns | join(', ') }} from pools_without_usage
+
+),
+
+final as (
+
+    select
+        billing_pool_id,
+        source_name,
+        provider_name,
+        service_name,
+        service_category,
+        sku_id,
+        resource_id,
+        region_id,
+        billing_account_id,
+        sub_account_id,
+        billing_currency,
+        consumed_unit,
+        hostname,
+        k8s_namespace,
+        attribution_rule_id,
+        team,
+        feature,
+        project,
+        environment,
+        allocation_method,
+        'gpu' as cost_type,
+        pool_share,
+        cast(pool_billed_cost * pool_share as decimal(38, 12)) as billed_cost,
+        cast(pool_effective_cost * pool_share as decimal(38, 12)) as effective_cost,
+        cast(pool_list_cost * pool_share as decimal(38, 12)) as list_cost,
+        consumed_quantity * pool_share as consumed_quantity,
+        row_gpu_hours_busy as gpu_hours_busy,
+        row_gpu_hours_allocated as gpu_hours_allocated,
+        row_gpu_hours_idle as gpu_hours_idle,
+        false as is_shared_cost,
+        is_idle_cost,
+        charge_date,
+        billing_period_start
+    from unioned
+
+)
+
+select * from final

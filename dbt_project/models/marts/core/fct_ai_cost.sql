@@ -1,0 +1,310 @@
+-- The one cost fact. Money comes only from billing pools (OpenAI and
+-- Anthropic cost buckets, FOCUS lines); usage only decides who a pool belongs to. Rows with
+-- cost_basis 'estimated' (usage no billing pool covers) carry billed, effective
+-- and list cost 0 and their price-book amount in estimated_cost, so summing
+-- billed_cost or effective_cost never counts an estimate as money.
+with
+
+llm as (
+
+    select * from {{ ref('int_llm_cost_allocated') }}
+
+),
+
+gpu as (
+
+    select * from {{ ref('int_gpu_cost_allocated') }}
+
+),
+
+cloud as (
+
+    select * from {{ ref('int_cloud_cost_attributed') }}
+
+),
+
+teams as (
+
+    select * from {{ ref('teams') }}
+
+),
+
+fx as (
+
+    select * from {{ ref('int_fx_rates_ranged') }}
+
+),
+
+llm_rows as (
+
+    select
+        charge_date,
+        cast(date_trunc('month', charge_date) as date) as billing_period_start,
+        billing_pool_id,
+        source_system,
+        case provider
+            when 'openai' then 'OpenAI'
+            when 'anthropic' then 'Anthropic'
+            else provider
+        end as provider_name,
+        case provider
+            when 'openai' then 'OpenAI API'
+            when 'anthropic' then 'Claude API'
+            else provider || ' API'
+        end as service_name,
+        'AI and Machine Learning' as service_category,
+        model_id as sku_id,
+        cast(null as varchar) as resource_id,
+        cast(null as varchar) as region_id,
+        cast(null as varchar) as billing_account_id,
+        sub_account_id,
+        team,
+        feature,
+        project,
+        environment,
+        allocation_method,
+        false as is_shared_cost,
+        false as is_idle_cost,
+        model_id,
+        model_family,
+        workload_type,
+        'tokens' as cost_type,
+        cost_basis,
+        price_version,
+        billing_currency,
+        'tokens' as consumed_unit,
+        billed_cost,
+        effective_cost,
+        list_cost,
+        estimated_cost,
+        input_tokens,
+        cached_input_tokens,
+        output_tokens,
+        requests,
+        0.0 as gpu_hours_allocated,
+        0.0 as gpu_hours_busy,
+        0.0 as gpu_hours_idle,
+        cast(input_tokens + output_tokens as double) as consumed_quantity
+    from llm
+
+),
+
+gpu_rows as (
+
+    select
+        charge_date,
+        billing_period_start,
+        billing_pool_id,
+        'focus:' || source_name as source_system,
+        provider_name,
+        service_name,
+        service_category,
+        sku_id,
+        resource_id,
+        region_id,
+        billing_account_id,
+        sub_account_id,
+        team,
+        feature,
+        project,
+        environment,
+        allocation_method,
+        is_shared_cost,
+        is_idle_cost,
+        cast(null as varchar) as model_id,
+        cast(null as varchar) as model_family,
+        case
+            when environment in ('research', 'experiment') then 'training'
+            else 'inference'
+        end as workload_type,
+        cost_type,
+        'billed' as cost_basis,
+        cast(null as varchar) as price_version,
+        billing_currency,
+        consumed_unit,
+        billed_cost,
+        effective_cost,
+        list_cost,
+        cast(null as decimal(38, 12)) as estimated_cost,
+        cast(0 as bigint) as input_tokens,
+        cast(0 as bigint) as cached_input_tokens,
+        cast(0 as bigint) as output_tokens,
+        cast(0 as bigint) as requests,
+        gpu_hours_allocated,
+        gpu_hours_busy,
+        gpu_hours_idle,
+        consumed_quantity
+    from gpu
+
+),
+
+cloud_rows as (
+
+    select
+        charge_date,
+        billing_period_start,
+        billing_pool_id,
+        'focus:' || source_name as source_system,
+        provider_name,
+        service_name,
+        service_category,
+        sku_id,
+        resource_id,
+        region_id,
+        billing_account_id,
+        sub_account_id,
+        team,
+        feature,
+        project,
+        environment,
+        allocation_method,
+        is_shared_cost,
+        is_idle_cost,
+        cast(null as varchar) as model_id,
+        cast(null as varchar) as model_family,
+        cast(null as varchar) as workload_type,
+        cost_type,
+        'billed' as cost_basis,
+        cast(null as varchar) as price_version,
+        billing_currency,
+        consumed_unit,
+        billed_cost,
+        effective_cost,
+        list_cost,
+        cast(null as decimal(38, 12)) as estimated_cost,
+        cast(0 as bigint) as input_tokens,
+        cast(0 as bigint) as cached_input_tokens,
+        cast(0 as bigint) as output_tokens,
+        cast(0 as bigint) as requests,
+        0.0 as gpu_hours_allocated,
+        0.0 as gpu_hours_busy,
+        0.0 as gpu_hours_idle,
+        consumed_quantity
+    from cloud
+
+),
+
+unioned as (
+
+    select * from llm_rows
+    union all
+    select * from gpu_rows
+    union all
+    select * from cloud_rows
+
+),
+
+{%- set grain = [
+    'charge_date', 'billing_period_start', 'billing_pool_id', 'source_system',
+    'provider_name', 'service_name', 'service_category', 'sku_id', 'resource_id',
+    'region_id', 'billing_account_id', 'sub_account_id', 'team', 'feature', 'project',
+    'environment', 'allocation_method', 'is_shared_cost', 'is_idle_cost', 'model_id',
+    'model_family', 'workload_type', 'cost_type', 'cost_basis', 'price_version',
+    'billing_currency', 'consumed_unit',
+] %}
+
+aggregated as (
+
+    select
+        {{ grain | join(',\n        ') }},
+        sum(billed_cost) as billed_cost,
+        sum(effective_cost) as effective_cost,
+        sum(list_cost) as list_cost,
+        sum(estimated_cost) as estimated_cost,
+        sum(input_tokens) as input_tokens,
+        sum(cached_input_tokens) as cached_input_tokens,
+        sum(output_tokens) as output_tokens,
+        sum(requests) as requests,
+        sum(gpu_hours_allocated) as gpu_hours_allocated,
+        sum(gpu_hours_busy) as gpu_hours_busy,
+        sum(gpu_hours_idle) as gpu_hours_idle,
+        sum(consumed_quantity) as consumed_quantity
+    from unioned
+    group by {{ grain | join(', ') }}
+
+),
+
+converted as (
+
+    select
+        aggregated.*,
+        teams.cost_center,
+        '{{ var("reporting_currency") }}' as reporting_currency,
+        case
+            when aggregated.billing_currency = '{{ var("reporting_currency") }}' then 1.0
+            else cast(fx.rate as double)
+        end as fx_rate
+    from aggregated
+    left join teams
+        on aggregated.team = teams.team
+    left join fx
+        on
+            aggregated.billing_currency = fx.from_currency
+            and fx.to_currency = '{{ var("reporting_currency") }}'
+            and aggregated.charge_date >= fx.valid_from
+            and (fx.valid_to is null or aggregated.charge_date < fx.valid_to)
+
+),
+
+final as (
+
+    select
+        -- ids
+        {{ surrogate_key(grain) }} as ai_cost_id,
+        billing_pool_id,
+        sku_id,
+        resource_id,
+        region_id,
+        billing_account_id,
+        sub_account_id,
+        model_id,
+
+        -- strings
+        source_system,
+        provider_name,
+        service_name,
+        service_category,
+        team,
+        cost_center,
+        feature,
+        project,
+        environment,
+        allocation_method,
+        model_family,
+        workload_type,
+        cost_type,
+        cost_basis,
+        price_version,
+        billing_currency,
+        reporting_currency,
+        consumed_unit,
+
+        -- numerics
+        cast(billed_cost as decimal(38, 12)) as billed_cost,
+        cast(effective_cost as decimal(38, 12)) as effective_cost,
+        cast(list_cost as decimal(38, 12)) as list_cost,
+        cast(estimated_cost as decimal(38, 12)) as estimated_cost,
+        cast(billed_cost * fx_rate as decimal(38, 12)) as billed_cost_reporting,
+        cast(effective_cost * fx_rate as decimal(38, 12)) as effective_cost_reporting,
+        cast(input_tokens as bigint) as input_tokens,
+        cast(cached_input_tokens as bigint) as cached_input_tokens,
+        cast(output_tokens as bigint) as output_tokens,
+        cast(requests as bigint) as requests,
+        cast(gpu_hours_allocated as double) as gpu_hours_allocated,
+        cast(gpu_hours_busy as double) as gpu_hours_busy,
+        cast(gpu_hours_idle as double) as gpu_hours_idle,
+        cast(consumed_quantity as double) as consumed_quantity,
+
+        -- booleans
+        is_shared_cost,
+        is_idle_cost,
+
+        -- dates
+        charge_date,
+        billing_period_start
+
+    from converted
+
+)
+
+select * from final

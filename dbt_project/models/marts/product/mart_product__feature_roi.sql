@@ -1,0 +1,160 @@
+-- The product manager's view: per catalogue feature and ISO week (Monday
+-- start), what the feature cost, what value it brought (revenue from the value
+-- source), ROI = (value - cost) / cost, and the margin trend week over week.
+-- Costs not attributed to a catalogue feature (shared, idle to owner,
+-- unallocated) are not here; they stay visible in the fact and finance mart.
+with
+
+fact as (
+
+    select * from {{ ref('fct_ai_cost') }}
+
+),
+
+kpis as (
+
+    select * from {{ ref('stg_value__feature_kpis') }}
+
+),
+
+features as (
+
+    select * from {{ ref('feature_catalogue') }}
+
+),
+
+fx as (
+
+    select * from {{ ref('int_fx_rates_ranged') }}
+
+),
+
+weekly_cost as (
+
+    select
+        cast(date_trunc('week', charge_date) as date) as week_start,
+        feature as feature_id,
+        sum(effective_cost_reporting) as cost,
+        sum(estimated_cost) as estimated_cost
+    from fact
+    where feature is not null
+    group by 1, 2
+
+),
+
+weekly_value as (
+
+    select
+        cast(date_trunc('week', kpis.kpi_date) as date) as week_start,
+        kpis.feature_id,
+        sum(kpis.active_users) as active_user_days,
+        sum(kpis.conversions) as conversions,
+        sum(
+            cast(kpis.revenue as double) * case
+                when kpis.currency = '{{ var("reporting_currency") }}' then 1.0
+                else cast(fx.rate as double)
+            end
+        ) as value
+    from kpis
+    left join fx
+        on
+            kpis.currency = fx.from_currency
+            and fx.to_currency = '{{ var("reporting_currency") }}'
+            and kpis.kpi_date >= fx.valid_from
+            and (fx.valid_to is null or kpis.kpi_date < fx.valid_to)
+    group by 1, 2
+
+),
+
+weeks as (
+
+    select
+        week_start,
+        feature_id
+    from weekly_cost
+    union
+    select
+        week_start,
+        feature_id
+    from weekly_value
+
+),
+
+joined as (
+
+    select
+        weeks.week_start,
+        features.feature_id,
+        features.feature_name,
+        features.team,
+        features.portfolio,
+        coalesce(cast(weekly_cost.cost as double), 0) as cost,
+        coalesce(cast(weekly_cost.estimated_cost as double), 0) as estimated_cost,
+        coalesce(weekly_value.value, 0) as value,
+        coalesce(weekly_value.active_user_days, 0) as active_user_days,
+        coalesce(weekly_value.conversions, 0) as conversions
+    from weeks
+    inner join features
+        on weeks.feature_id = features.feature_id
+    left join weekly_cost
+        on
+            weeks.week_start = weekly_cost.week_start
+            and weeks.feature_id = weekly_cost.feature_id
+    left join weekly_value
+        on
+            weeks.week_start = weekly_value.week_start
+            and weeks.feature_id = weekly_value.feature_id
+
+),
+
+with_margin as (
+
+    select
+        *,
+        value - cost as margin,
+        lag(value - cost) over (
+            partition by feature_id
+            order by week_start
+        ) as previous_week_margin
+    from joined
+
+),
+
+final as (
+
+    select
+        -- ids
+        cast({{ surrogate_key(['week_start', 'feature_id']) }} as varchar) as feature_roi_id,
+        cast(feature_id as varchar) as feature_id,
+
+        -- strings
+        cast(feature_name as varchar) as feature_name,
+        cast(team as varchar) as team,
+        cast(portfolio as varchar) as portfolio,
+        cast('{{ var("reporting_currency") }}' as varchar) as reporting_currency,
+
+        -- numerics
+        cast(cost as decimal(38, 12)) as cost,
+        cast(estimated_cost as decimal(38, 12)) as estimated_cost,
+        cast(value as decimal(38, 12)) as value,
+        cast(margin as decimal(38, 12)) as margin,
+        {{ safe_divide('value - cost', 'cost') }} as roi,
+        {{ safe_divide('margin', 'value') }} as margin_pct,
+        cast(active_user_days as bigint) as active_user_days,
+        cast(conversions as bigint) as conversions,
+        {{ safe_divide('cost', 'active_user_days') }} as cost_per_active_user,
+        {{ safe_divide('cost', 'conversions') }} as cost_per_conversion,
+        cast(previous_week_margin as decimal(38, 12)) as previous_week_margin,
+        cast(margin - previous_week_margin as decimal(38, 12)) as margin_change,
+
+        -- booleans
+        value < cost as is_loss_making,
+
+        -- dates
+        cast(week_start as date) as week_start
+
+    from with_margin
+
+)
+
+select * from final

@@ -1,0 +1,78 @@
+with
+
+source as (
+
+    select * from {{ source('focus', 'cost_and_usage') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        source_name || ':' || record_ref as focus_line_id,
+        source_name,
+        record_ref,
+        billing_account_id,
+        sub_account_id,
+        sku_id,
+        sku_price_id,
+        region_id,
+        resource_id,
+        commitment_discount_id,
+
+        -- strings
+        focus_version,
+        export_version,
+        billing_account_name,
+        sub_account_name,
+        invoice_issuer_name,
+        provider_name,
+        publisher_name,
+        upper(billing_currency) as billing_currency,
+        charge_category,
+        charge_class,
+        charge_description,
+        charge_frequency,
+        service_category,
+        service_name,
+        region_name,
+        availability_zone,
+        resource_name,
+        resource_type,
+        pricing_category,
+        pricing_unit,
+        consumed_unit,
+        commitment_discount_type,
+        tags as tags_json,
+
+        -- numerics
+        cast(pricing_quantity as double) as pricing_quantity,
+        cast(consumed_quantity as double) as consumed_quantity,
+        cast(list_unit_price as decimal(38, 12)) as list_unit_price,
+        cast(contracted_unit_price as decimal(38, 12)) as contracted_unit_price,
+        cast(billed_cost as decimal(38, 12)) as billed_cost,
+        cast(effective_cost as decimal(38, 12)) as effective_cost,
+        cast(list_cost as decimal(38, 12)) as list_cost,
+        cast(contracted_cost as decimal(38, 12)) as contracted_cost,
+
+        -- booleans
+        coalesce(
+            lower(json_extract_string(tags, '$.shared')) = 'true', false
+        ) as is_tagged_shared,
+
+        -- dates (UTC)
+        cast(timezone('UTC', charge_period_start) as date) as charge_date,
+        cast(timezone('UTC', billing_period_start) as date) as billing_period_start,
+
+        -- timestamps (UTC)
+        charge_period_start as charge_period_start_at,
+        charge_period_end as charge_period_end_at,
+        billing_period_start as billing_period_start_at,
+        billing_period_end as billing_period_end_at
+
+    from source
+
+)
+
+select * from renamed
