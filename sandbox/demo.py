@@ -20,8 +20,12 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEMO_OPENAI_KEY = "sk-admin-demo-northwind-local-only"
 DEMO_ANTHROPIC_KEY = "sk-ant-admin-demo-northwind-local-only"
-# Lines of `airflow dags test` worth showing: a task's start and its end state.
-PROGRESS = re.compile(r"(Running task|Marking task as|Task finished|TaskInstance Finished|state=(success|failed))", re.I)
+# Lines of `airflow dags test` worth showing: a task starting, a task's new state, the run's end.
+TASK_STARTS = re.compile(
+    r"\[DAG TEST\] running task <TaskInstance: [\w.]+?\.(\w+) \S+(?: map_index=(\d+))?"
+)
+TASK_STATE = re.compile(r"Task instance state updated.*new_state=(\w+)")
+RUN_ENDS = re.compile(r"DagRun Finished: .*?run_duration=([\d.]+), state=(\w+)")
 
 
 def _step(msg: str) -> None:
@@ -53,13 +57,22 @@ def _airflow(env: dict[str, str], *args: str, log: Path, show_progress: bool = F
     with log.open("a") as fh, subprocess.Popen(
         cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     ) as proc:
+        run_state = None
         for line in proc.stdout:
             fh.write(line)
-            if show_progress and PROGRESS.search(line):
-                print("   ", line.strip()[:160], flush=True)
+            if not show_progress:
+                continue
+            if m := TASK_STARTS.search(line):
+                task = m[1] + (f"[{m[2]}]" if m[2] is not None else "")
+                print(f"    {time.strftime('%H:%M:%S')}  {task:<22}", end="", flush=True)
+            elif m := TASK_STATE.search(line):
+                print(f" {m[1]}", flush=True)
+            elif m := RUN_ENDS.search(line):
+                run_state = m[2]
+                print(f"    DAG run {run_state} in {float(m[1]):.0f} s", flush=True)
         rc = proc.wait()
-    if rc != 0:
-        raise SystemExit(f"`airflow {' '.join(args)}` failed (exit {rc}); full log: {log}")
+    if rc != 0 or (show_progress and run_state != "success"):
+        raise SystemExit(f"`airflow {' '.join(args)}` did not succeed (exit {rc}); full log: {log}")
 
 
 def main() -> None:
@@ -93,7 +106,10 @@ def main() -> None:
         _airflow(env, "db", "migrate", log=log)
         _airflow(env, "pools", "set", "duckdb_writer", "1", "one DuckDB writer at a time", log=log)
 
-        _step("Running ai_finops_daily through Airflow (extract → landing gate → dbt build → marts gate → publish)")
+        _step(
+            "Running ai_finops_daily through Airflow"
+            " (extract → landing gate → dbt build → marts gate → publish)"
+        )
         conf = json.dumps({"start": start.isoformat(), "end": end.isoformat()})
         _airflow(env, "dags", "test", "ai_finops_daily", "-c", conf, log=log, show_progress=True)
 
