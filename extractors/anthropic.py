@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from extractors.base import Extractor, Record, register
+from extractors.buckets import bucket_results
 from extractors.drift import check_columns
 from extractors.http import RETRY_OPTIONS, ApiClient, RetryPolicy, paginate_cursor
 from extractors.landing import Reject
@@ -91,24 +92,7 @@ def _bucket_times(bucket: Mapping[str, Any]) -> tuple[datetime, datetime]:
 
 
 def _results(bucket: Any, where: str) -> Iterator[tuple[str, datetime, datetime, Any] | Reject]:
-    if not isinstance(bucket, Mapping):
-        yield Reject(where, "bucket is not an object", bucket)
-        return
-    try:
-        start, end = _bucket_times(bucket)
-    except ValueError as exc:
-        yield Reject(where, str(exc), dict(bucket))
-        return
-    results = bucket.get("results")
-    if not isinstance(results, list):
-        yield Reject(where, "bucket has no 'results' list", dict(bucket))
-        return
-    for index, result in enumerate(results):
-        ref = f"{where}@{rfc3339(start)}#{index}"
-        if not isinstance(result, Mapping):
-            yield Reject(ref, f"result is not an object: {type(result).__name__}", result)
-            continue
-        yield ref, start, end, result
+    return bucket_results(bucket, where, times=_bucket_times, stamp=rfc3339)
 
 
 def parse_usage_bucket(bucket: Any, *, where: str = "bucket") -> Iterator[dict[str, Any] | Reject]:

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from extractors.base import Extractor, Record, register
+from extractors.buckets import bucket_results
 from extractors.drift import check_columns
 from extractors.http import RETRY_OPTIONS, ApiClient, RetryPolicy, paginate_cursor
 from extractors.landing import Reject
@@ -58,6 +59,12 @@ def _bucket_times(bucket: Mapping[str, Any]) -> tuple[datetime, datetime]:
     return datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC)
 
 
+def _results(bucket: Any, where: str) -> Iterator[tuple[str, datetime, datetime, Any] | Reject]:
+    return bucket_results(
+        bucket, where, times=_bucket_times, stamp=lambda start: str(int(start.timestamp()))
+    )
+
+
 def parse_usage_bucket(
     bucket: Mapping[str, Any], *, embeddings: bool = False, where: str = "bucket"
 ) -> Iterator[dict[str, Any] | Reject]:
@@ -66,20 +73,11 @@ def parse_usage_bucket(
     A result that is not an object becomes a ``Reject``; missing or bad numbers are left
     for the landing writer to quarantine with the field named.
     """
-    try:
-        start, end = _bucket_times(bucket)
-    except ValueError as exc:
-        yield Reject(where, str(exc), dict(bucket))
-        return
-    results = bucket.get("results")
-    if not isinstance(results, list):
-        yield Reject(where, "bucket has no 'results' list", dict(bucket))
-        return
-    for index, result in enumerate(results):
-        ref = f"{where}@{int(start.timestamp())}#{index}"
-        if not isinstance(result, Mapping):
-            yield Reject(ref, f"result is not an object: {type(result).__name__}", result)
+    for item in _results(bucket, where):
+        if isinstance(item, Reject):
+            yield item
             continue
+        ref, start, end, result = item
         yield {
             "record_ref": ref,
             "project_id": result.get("project_id"),
@@ -102,18 +100,12 @@ def parse_usage_bucket(
 def parse_costs_bucket(
     bucket: Mapping[str, Any], *, where: str = "bucket"
 ) -> Iterator[dict[str, Any] | Reject]:
-    try:
-        start, end = _bucket_times(bucket)
-    except ValueError as exc:
-        yield Reject(where, str(exc), dict(bucket))
-        return
-    results = bucket.get("results")
-    if not isinstance(results, list):
-        yield Reject(where, "bucket has no 'results' list", dict(bucket))
-        return
-    for index, result in enumerate(results):
-        ref = f"{where}@{int(start.timestamp())}#{index}"
-        amount = result.get("amount") if isinstance(result, Mapping) else None
+    for item in _results(bucket, where):
+        if isinstance(item, Reject):
+            yield item
+            continue
+        ref, start, end, result = item
+        amount = result.get("amount")
         if not isinstance(amount, Mapping):
             yield Reject(ref, "result has no amount object {value, currency}", result)
             continue
