@@ -26,6 +26,12 @@ demo: install ## Run the daily DAG through Airflow over the last 30 demo days, t
 test: install ## Run the test suite
 	$(PY) -m pytest -q
 
+BENCH_ROWS ?= 10000000
+
+.PHONY: bench
+bench: install ## LiteLLM extractor vs raw COPY on one day (BENCH_ROWS=10000000; ~16 GB in /tmp)
+	$(PY) -m bench.litellm_extract --rows-per-day $(BENCH_ROWS)
+
 .PHONY: lint
 lint: install ## ruff (with Airflow AIR3 rules)
 	.venv/bin/ruff check .
@@ -33,3 +39,28 @@ lint: install ## ruff (with Airflow AIR3 rules)
 .PHONY: clean
 clean: ## Remove the demo's data (.costbridge/)
 	rm -rf .costbridge
+
+# Tools that cannot share the project's Python 3.11 venv live in their own venvs under .tools/
+# (which ignores itself). focus-validator 2.x needs Python >= 3.12 (pyenv's 3.12.1 here). It
+# pins numpy<2, but the pyarrow it pulls needs numpy>=2 (polars' register fails under 1.x); pip
+# refuses both in one resolve, so numpy is upgraded after: pip warns about the pin, it runs.
+TOOLS_DIR := .tools
+FOCUS_VALIDATOR_VENV := $(TOOLS_DIR)/focus-validator
+FOCUS_VALIDATOR_VERSION := 2.2.1
+
+$(FOCUS_VALIDATOR_VENV)/.installed:
+	@mkdir -p $(TOOLS_DIR) && echo '*' > $(TOOLS_DIR)/.gitignore
+	PYENV_VERSION=3.12.1 python3.12 -m venv $(FOCUS_VALIDATOR_VENV)
+	$(FOCUS_VALIDATOR_VENV)/bin/python -m pip install -q --disable-pip-version-check \
+		"focus-validator==$(FOCUS_VALIDATOR_VERSION)"
+	$(FOCUS_VALIDATOR_VENV)/bin/python -m pip install -q --disable-pip-version-check "numpy>=2"
+	@touch $@
+
+.PHONY: tools
+tools: $(FOCUS_VALIDATOR_VENV)/.installed ## Tool venvs under .tools/ (focus-validator on Python 3.12)
+
+DOCS_DIR ?= $(or $(COSTBRIDGE_HOME),.costbridge)/dbt_docs
+
+.PHONY: docs
+docs: install ## dbt docs (into $COSTBRIDGE_HOME/dbt_docs) and the metrics glossary docs/metrics.md
+	$(PY) -m warehouse.glossary docs --out docs/metrics.md --dbt-docs $(DOCS_DIR)
