@@ -2,8 +2,12 @@
 -- cost in fct_ai_cost equals the billed cost landed, to the cent. Landing
 -- pools are rebuilt here from staging, independently of the allocation models:
 -- an OpenAI project (Anthropic workspace) x day x model of cost buckets, a GPU node-day of
--- FOCUS lines (resource_name is a DCGM Hostname; Tax and Credit excluded),
--- or any other single FOCUS line. Returns the pools that disagree.
+-- FOCUS lines (resource_name is a host DCGM or nvidia-smi measures; Tax and
+-- Credit excluded), or any other single FOCUS line. A second check compares
+-- each charge day's total with the raw landed sources (every billing dataset:
+-- OpenAI and Anthropic cost reports, FOCUS), so a row staging lost cannot
+-- hide. The fact is incremental, so this also catches a restatement that
+-- landed before the run's lookback window. Returns what disagrees.
 with
 
 openai_costs as (
@@ -36,11 +40,39 @@ fact as (
 
 ),
 
+smi_samples as (
+
+    select * from {{ ref('stg_nvidia_smi__gpu_samples') }}
+
+),
+
 gpu_hosts as (
 
-    select distinct hostname
+    select hostname
     from gpu_samples
     where metric_name = 'DCGM_FI_DEV_GPU_UTIL'
+    union
+    select hostname
+    from smi_samples
+
+),
+
+raw_landed as (
+
+    select
+        cast(timezone('UTC', bucket_start_at) as date) as charge_date,
+        cast(amount as decimal(38, 12)) as billed_cost
+    from {{ source('openai', 'costs') }}
+    union all
+    select
+        cast(timezone('UTC', bucket_start_at) as date) as charge_date,
+        cast(amount as decimal(38, 12)) as billed_cost
+    from {{ source('anthropic', 'costs') }}
+    union all
+    select
+        cast(timezone('UTC', charge_period_start) as date) as charge_date,
+        cast(billed_cost as decimal(38, 12)) as billed_cost
+    from {{ source('focus', 'cost_and_usage') }}
 
 ),
 
@@ -113,8 +145,50 @@ compared as (
             landed_pools.charge_date = fact_pools.charge_date
             and landed_pools.billing_pool_id = fact_pools.billing_pool_id
 
+),
+
+raw_days as (
+
+    select
+        charge_date,
+        'day_total' as billing_pool_id,
+        sum(billed_cost) as landed_billed_cost
+    from raw_landed
+    group by charge_date
+
+),
+
+fact_days as (
+
+    select
+        charge_date,
+        sum(billed_cost) as fact_billed_cost
+    from fact
+    group by charge_date
+
+),
+
+compared_days as (
+
+    select
+        coalesce(raw_days.charge_date, fact_days.charge_date) as charge_date,
+        'day_total' as billing_pool_id,
+        coalesce(raw_days.landed_billed_cost, 0) as landed_billed_cost,
+        coalesce(fact_days.fact_billed_cost, 0) as fact_billed_cost
+    from raw_days
+    full outer join fact_days
+        on raw_days.charge_date = fact_days.charge_date
+
+),
+
+disagreements as (
+
+    select * from compared
+    where abs(landed_billed_cost - fact_billed_cost) >= 0.005
+    union all
+    select * from compared_days
+    where abs(landed_billed_cost - fact_billed_cost) >= 0.005
+
 )
 
-select *
-from compared
-where abs(landed_billed_cost - fact_billed_cost) >= 0.005
+select * from disagreements

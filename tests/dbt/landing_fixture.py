@@ -6,7 +6,14 @@ of 2026-10-15) of a tiny organisation:
 - OpenAI: proj_search (gpt-4o-mini shared by a mapped key and the unmapped
   key_unknown_01; embeddings), proj_research (gpt-4o, batch and not),
   proj_growth (ad-copy-gen; its last day has usage but no cost bucket, so it is
-  only estimated), proj_support (a cost bucket with no usage at all).
+  only estimated), proj_legacy (a cost bucket with no usage at all), and
+  proj_support, billed like the sandbox bills: gpt-4o at list price + 0.5 %,
+  gpt-4o-mini at the old price also after the price book's 2026-10-15 cut.
+- LiteLLM: traffic to OpenAI (duplicate evidence of the Usage API: ignored),
+  to a self-hosted vLLM model (priced from the price book, estimated) with a
+  proxy cache hit (no cost), and to Bedrock (no price: LiteLLM's own spend).
+- OTel GenAI spans: Bedrock spans of the calls LiteLLM already logged
+  (ignored), OpenAI spans (ignored), and Vertex AI spans nobody else saw.
 - GPU: node gpu-a10g-0 (4 GPUs): inference-llama holds 3 GPUs at 50 % all day,
   notebooks 1 GPU at 20 % for 8 hours; on the last day nobody uses the node.
 - Anthropic: wrkspc_content's claude-haiku-4-5 pool shared by translation and
@@ -49,6 +56,25 @@ GPT4O = "gpt-4o-2024-08-06"
 EMBED = "text-embedding-3-small"
 
 
+# proj_support per day, billed as the sandbox bills (sandbox/org.py BILLING_DEVIATION):
+# gpt-4o: 0.6M uncached x 2.50 + 0.4M cached x 1.25 + 0.1M out x 10.00 = 3.00 at list, +0.5 %;
+# gpt-4o-mini: 1.4M x 0.15 + 0.6M x 0.075 + 0.2M x 0.60 = 0.375 at the old price, every day,
+# while the price book's new price (0.12 / 0.06 / 0.48) estimates 0.30 from 2026-10-15.
+SUPPORT_GPT4O_ESTIMATE = Decimal("3.00")
+GPT4O_BILLING_DEVIATION = Decimal("0.005")
+SUPPORT_MINI_OLD_ESTIMATE = Decimal("0.375")
+SUPPORT_MINI_NEW_ESTIMATE = Decimal("0.30")
+MINI_PRICE_CHANGE = dt.date(2026, 10, 15)
+SUPPORT_BILL_LINES = [
+    (f"{GPT4O}, input", Decimal("1.50") * (1 + GPT4O_BILLING_DEVIATION)),
+    (f"{GPT4O}, cached input", Decimal("0.50") * (1 + GPT4O_BILLING_DEVIATION)),
+    (f"{GPT4O}, output", Decimal("1.00") * (1 + GPT4O_BILLING_DEVIATION)),
+    (f"{MINI}, input", Decimal("0.21")),
+    (f"{MINI}, cached input", Decimal("0.045")),
+    (f"{MINI}, output", Decimal("0.12")),
+]
+
+
 def _cost_rows() -> list[tuple[dt.date, str, str, Decimal]]:
     rows = []
     for i, day in enumerate(DAYS):
@@ -65,8 +91,9 @@ def _cost_rows() -> list[tuple[dt.date, str, str, Decimal]]:
         if day != DAYS[3]:
             rows.append((day, "proj_growth", f"{GPT4O}, input", Decimal("30.00")))
             rows.append((day, "proj_growth", f"{GPT4O}, output", Decimal("20.00")))
+        rows += [(day, "proj_support", item, amount) for item, amount in SUPPORT_BILL_LINES]
     # A bucket nobody's usage explains: must land in 'unallocated'.
-    rows.append((DAYS[1], "proj_support", f"{GPT4O}, input", Decimal("3.33")))
+    rows.append((DAYS[1], "proj_legacy", f"{GPT4O}, input", Decimal("3.33")))
     return rows
 
 
@@ -141,6 +168,30 @@ def _usage_rows() -> list[tuple]:
             (
                 "completions",
                 day,
+                "proj_support",
+                "key_supp_prod_01",
+                GPT4O,
+                False,
+                1_000_000,
+                400_000,
+                100_000,
+                500,
+            ),
+            (
+                "completions",
+                day,
+                "proj_support",
+                "key_supp_prod_02",
+                MINI,
+                False,
+                2_000_000,
+                600_000,
+                200_000,
+                2000,
+            ),
+            (
+                "completions",
+                day,
                 "proj_growth",
                 "key_grow_prod_02",
                 GPT4O,
@@ -203,6 +254,79 @@ TAX_AMOUNT = Decimal("10.00")  # once, on DAYS[0]
 KPI_ROWS = [
     ("semantic-search", 42000, 840, Decimal("15120.00")),
     ("ad-copy-gen", 800, 1, Decimal("12.00")),
+]
+
+
+VLLM_MODEL = "meta-llama/Llama-3.1-8B-Instruct"
+BEDROCK_MODEL = "anthropic.claude-3-haiku-20240307-v1:0"
+# LiteLLM requests per day:
+# (provider, model, team_id, tags, prompt, cached, completion, spend, cache hit)
+LITELLM_ROWS = [
+    (
+        "openai",
+        MINI,
+        "search",
+        ["feature:query-rewrite", "env:production"],
+        900_000,
+        0,
+        90_000,
+        Decimal("0.19"),
+        False,
+    ),
+    (
+        "hosted_vllm",
+        VLLM_MODEL,
+        "search",
+        ["feature:code-assistant", "env:production"],
+        2_000_000,
+        0,
+        600_000,
+        Decimal("0"),
+        False,
+    ),
+    (
+        "hosted_vllm",
+        VLLM_MODEL,
+        "search",
+        ["feature:code-assistant", "env:production"],
+        1_000_000,
+        0,
+        400_000,
+        Decimal("0"),
+        False,
+    ),
+    (
+        "hosted_vllm",
+        VLLM_MODEL,
+        "search",
+        ["feature:code-assistant", "env:production"],
+        5_000_000,
+        0,
+        500_000,
+        Decimal("0"),
+        True,
+    ),
+    (
+        "bedrock",
+        BEDROCK_MODEL,
+        "support-ai",
+        ["feature:ticket-triage", "env:staging"],
+        300_000,
+        0,
+        20_000,
+        Decimal("0.80"),
+        False,
+    ),
+]
+# vLLM at the price book's self-hosted price: 3M input x 0.05 + 1M output x 0.10;
+# the proxy cache hit is free.
+VLLM_DAILY_ESTIMATE = Decimal("0.25")
+BEDROCK_DAILY_SPEND = Decimal("0.80")
+# OTel spans per day: (gen_ai.provider.name, model, service, namespace, input, output)
+OTEL_ROWS = [
+    ("aws.bedrock", BEDROCK_MODEL, "svc-triage", None, 300_000, 20_000),  # the calls LiteLLM logged
+    ("openai", MINI, "svc-rewrite", None, 900_000, 90_000),  # the Usage API has them
+    ("gcp.vertex_ai", "gemini-2.0-flash", "svc-assist", "inference-llama", 400_000, 40_000),
 ]
 
 
@@ -410,6 +534,68 @@ def _focus(day: dt.date) -> list[dict]:
     return rows
 
 
+def _litellm(day: dt.date) -> list[dict]:
+    rows = []
+    for i, (provider, model, team, tags, prompt, cached, completion, spend, hit) in enumerate(
+        LITELLM_ROWS
+    ):
+        rows.append(
+            {
+                "source_name": "litellm",
+                "record_ref": f"{day}:{i}",
+                "request_id": f"req-{day}-{i}",
+                "call_type": "acompletion",
+                "api_key_id": f"{i:064x}",
+                "model": model,
+                "model_id": f"deployment-{provider}",
+                "model_group": model,
+                "custom_llm_provider": provider,
+                "user_id": None,
+                "team_id": team,
+                "end_user_id": None,
+                "status": "success",
+                "request_tags": json.dumps(tags),
+                "metadata": json.dumps({"user_api_key_team_id": team}),
+                "currency": "USD",
+                "spend": spend,
+                "prompt_tokens": prompt,
+                "completion_tokens": completion,
+                "total_tokens": prompt + completion,
+                "cached_prompt_tokens": cached,
+                "is_cache_hit": hit,
+                "started_at": _ts(day, 10 + i),
+                "ended_at": _ts(day, 10 + i),
+            }
+        )
+    return rows
+
+
+def _otel(day: dt.date) -> list[dict]:
+    return [
+        {
+            "source_name": "otel",
+            "record_ref": f"{day}:{i}",
+            "trace_id": f"{day.toordinal():016x}{i:016x}",
+            "span_id": f"{i:016x}",
+            "span_name": f"chat {model}",
+            "provider_name": provider,
+            "operation_name": "chat",
+            "request_model": model,
+            "response_model": model,
+            "service_name": service,
+            "deployment_environment": "production",
+            "k8s_namespace_name": namespace,
+            "resource_attributes": "{}",
+            "input_tokens": inp,
+            "output_tokens": out,
+            "cached_input_tokens": None,
+            "span_start_at": _ts(day, 12),
+            "span_end_at": _ts(day, 12),
+        }
+        for i, (provider, model, service, namespace, inp, out) in enumerate(OTEL_ROWS)
+    ]
+
+
 def _kpis(day: dt.date) -> list[dict]:
     return [
         {
@@ -438,6 +624,8 @@ def build_landing(root: Path) -> Path:
         _write(root, "gpu_cluster", "dcgm_gpu_metrics", day, _dcgm(day))
         _write(root, "aws_focus", "focus_cost_and_usage", day, _focus(day))
         _write(root, "feature_kpis", "value_feature_kpis", day, _kpis(day))
+        _write(root, "litellm", "litellm_spend_logs", day, _litellm(day))
+        _write(root, "otel", "otel_genai_spans", day, _otel(day))
     return root
 
 

@@ -5,11 +5,14 @@
 -- it is split over the teams with direct cost that day (cloud lines plus busy
 -- GPU cost), per var shared_cost_strategy:
 --     proportional  by each team's direct effective cost that day,
---     even          equally over those teams.
--- A shared line on a day with no direct cost goes to 'unallocated'.
+--     even          equally over those teams,
+--     fixed         by the percentages of the shared_cost_split seed (every
+--                   day, whoever had direct cost; they sum to 100, a test).
+-- Under proportional and even, a shared line on a day with no direct cost
+-- goes to 'unallocated'.
 {%- set shared_strategy = var('shared_cost_strategy') %}
-{%- if shared_strategy not in ['proportional', 'even'] %}
-    {{ exceptions.raise_compiler_error("shared_cost_strategy must be proportional or even, got '" ~ shared_strategy ~ "'") }}
+{%- if shared_strategy not in ['proportional', 'even', 'fixed'] %}
+    {{ exceptions.raise_compiler_error("shared_cost_strategy must be proportional, even or fixed, got '" ~ shared_strategy ~ "'") }}
 {%- endif %}
 with
 
@@ -28,6 +31,12 @@ gpu_allocated as (
 rules as (
 
     select * from {{ ref('attribution_rules') }}
+
+),
+
+shared_cost_split as (
+
+    select * from {{ ref('shared_cost_split') }}
 
 ),
 
@@ -183,6 +192,42 @@ shared_lines as (
 
 ),
 
+{%- if shared_strategy == 'fixed' %}
+shared_rows as (
+
+    select
+        {%- for column in line_columns %}
+        shared_lines.{{ column }},
+        {%- endfor %}
+        shared_cost_split.team,
+        cast(null as varchar) as feature,
+        cast(null as varchar) as project,
+        cast(null as varchar) as environment,
+        'fixed' as allocation_method,
+        cast(shared_cost_split.split_pct as double) / 100.0 as pool_share
+    from shared_lines
+    cross join shared_cost_split
+
+),
+
+shared_unallocated as (
+
+    -- Nothing is left over: the split's percentages sum to 100.
+    select
+        {%- for column in line_columns %}
+        {{ column }},
+        {%- endfor %}
+        'unallocated' as team,
+        'unallocated' as feature,
+        cast(null as varchar) as project,
+        cast(null as varchar) as environment,
+        'unallocated' as allocation_method,
+        1.0 as pool_share
+    from shared_lines
+    where not exists (select 1 as is_match from shared_cost_split)
+
+),
+{%- else %}
 shared_rows as (
 
     select
@@ -226,6 +271,7 @@ shared_unallocated as (
     where coalesce(day_totals.total_direct_cost, 0) <= 0
 
 ),
+{%- endif %}
 
 unioned as (
 

@@ -1,10 +1,11 @@
 -- Splits each GPU node-day billing pool (the FOCUS lines whose resource_name is
--- a DCGM Hostname, grouped per node and charge day) over namespaces:
+-- a GPU node of int_gpu_nodes, grouped per node and charge day) over the
+-- workloads (namespace x pod; the host itself on nvidia-smi nodes):
 --   busy share of a namespace = its busy GPU-hours / node capacity;
 --   idle = capacity - busy, as separate rows with is_idle_cost = true, spread
 --   per var gpu_idle_strategy:
---     proportional  over that day's namespaces by busy hours (OpenCost shareIdle),
---     even          equally over that day's namespaces,
+--     proportional  over that day's workloads by busy hours (OpenCost shareIdle),
+--     even          equally over that day's workloads (namespace x pod),
 --     to_owner      to the platform owner team (teams.is_platform_owner).
 -- A node-day without any namespace usage is all idle, charged to the owner.
 {%- set idle_strategy = var('gpu_idle_strategy') %}
@@ -25,9 +26,9 @@ gpu_hours as (
 
 ),
 
-gpu_samples as (
+gpu_nodes as (
 
-    select * from {{ ref('stg_dcgm__gpu_samples') }}
+    select * from {{ ref('int_gpu_nodes') }}
 
 ),
 
@@ -40,17 +41,6 @@ rules as (
 teams as (
 
     select * from {{ ref('teams') }}
-
-),
-
-gpu_nodes as (
-
-    select
-        hostname,
-        count(distinct gpu_index) as node_gpus
-    from gpu_samples
-    where metric_name = 'DCGM_FI_DEV_GPU_UTIL'
-    group by hostname
 
 ),
 
@@ -94,16 +84,30 @@ pools as (
 
 ),
 
-namespace_rules as (
+candidates as (
 
+    -- A GPU workload matches a rule on its namespace, its pod (the DCGM pod
+    -- label; match_value is a glob such as 'llama-*') or its host.
     select
-        *,
-        row_number() over (
-            partition by match_value
-            order by priority asc, rule_id asc
-        ) as rule_rank
-    from rules
-    where match_dimension = 'k8s_namespace'
+        gpu_hours.gpu_usage_id,
+        rules.rule_id,
+        rules.priority,
+        rules.team,
+        rules.feature,
+        rules.project,
+        rules.environment
+    from gpu_hours
+    inner join rules
+        on
+            (rules.match_dimension = 'k8s_namespace' and gpu_hours.k8s_namespace = rules.match_value)
+            or (rules.match_dimension = 'k8s_pod' and gpu_hours.k8s_pod glob rules.match_value)
+            or (rules.match_dimension = 'gpu_host' and gpu_hours.hostname = rules.match_value)
+
+),
+
+resolved as (
+
+    {{ resolve_attribution('candidates', 'gpu_usage_id') }}
 
 ),
 
@@ -111,12 +115,12 @@ usage as (
 
     select
         gpu_hours.*,
-        namespace_rules.rule_id as attribution_rule_id,
-        coalesce(namespace_rules.team, 'unallocated') as team,
-        coalesce(namespace_rules.feature, 'unallocated') as feature,
-        namespace_rules.project,
-        namespace_rules.environment,
-        namespace_rules.rule_id is not null as is_attributed,
+        resolved.attribution_rule_id,
+        coalesce(resolved.team, 'unallocated') as team,
+        coalesce(resolved.feature, 'unallocated') as feature,
+        resolved.project,
+        resolved.environment,
+        resolved.team is not null as is_attributed,
         sum(gpu_hours.gpu_hours_busy) over (
             partition by gpu_hours.hostname, gpu_hours.usage_date
         ) as node_busy_hours,
@@ -127,10 +131,8 @@ usage as (
             partition by gpu_hours.hostname, gpu_hours.usage_date
         ) as node_namespaces
     from gpu_hours
-    left join namespace_rules
-        on
-            gpu_hours.k8s_namespace = namespace_rules.match_value
-            and namespace_rules.rule_rank = 1
+    left join resolved
+        on gpu_hours.gpu_usage_id = resolved.gpu_usage_id
 
 ),
 
@@ -139,6 +141,7 @@ pool_usage as (
     select
         pools.*,
         usage.k8s_namespace,
+        usage.k8s_pod,
         usage.attribution_rule_id,
         usage.team,
         usage.feature,
@@ -216,6 +219,7 @@ idle_rows as (
         idle_base.pool_effective_cost,
         idle_base.pool_list_cost,
         cast(null as varchar) as k8s_namespace,
+        cast(null as varchar) as k8s_pod,
         cast(null as varchar) as attribution_rule_id,
         platform_owner.team,
         cast(null as varchar) as feature,
@@ -256,6 +260,7 @@ idle_rows as (
         pool_effective_cost,
         pool_list_cost,
         k8s_namespace,
+        k8s_pod,
         attribution_rule_id,
         team,
         feature,
@@ -282,6 +287,7 @@ pools_without_usage as (
     select
         pools.*,
         cast(null as varchar) as k8s_namespace,
+        cast(null as varchar) as k8s_pod,
         cast(null as varchar) as attribution_rule_id,
         platform_owner.team,
         cast(null as varchar) as feature,
@@ -309,7 +315,7 @@ pools_without_usage as (
     'billing_pool_id', 'charge_date', 'billing_period_start', 'source_name', 'provider_name',
     'service_name', 'service_category', 'sku_id', 'resource_id', 'region_id',
     'billing_account_id', 'sub_account_id', 'billing_currency', 'consumed_unit',
-    'hostname', 'k8s_namespace', 'attribution_rule_id', 'team', 'feature', 'project',
+    'hostname', 'k8s_namespace', 'k8s_pod', 'attribution_rule_id', 'team', 'feature', 'project',
     'environment', 'allocation_method', 'is_idle_cost', 'pool_share', 'consumed_quantity',
     'pool_billed_cost', 'pool_effective_cost', 'pool_list_cost',
     'row_gpu_hours_busy', 'row_gpu_hours_allocated', 'row_gpu_hours_idle',
@@ -342,6 +348,7 @@ final as (
         consumed_unit,
         hostname,
         k8s_namespace,
+        k8s_pod,
         attribution_rule_id,
         team,
         feature,

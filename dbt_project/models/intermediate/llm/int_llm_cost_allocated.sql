@@ -8,7 +8,11 @@
 --   * pool, no usage    -> one row, team 'unallocated', allocation 'unallocated';
 --   * usage, no pool    -> one row, cost_basis 'estimated', billed/effective
 --                          cost 0 and the price-book amount in estimated_cost,
---                          so estimates never add to billed totals.
+--                          so estimates never add to billed totals. LiteLLM
+--                          and OTel usage (only ever of providers whose bill
+--                          is not pulled, see int_token_usage_unioned) is
+--                          always this case, pool '<litellm|otel>_usage:
+--                          <provider>:<date>:<model>'.
 with
 
 openai_costs as (
@@ -207,12 +211,21 @@ pools_without_usage as (
 usage_without_pool as (
 
     select
-        usage.provider || '_usage:' || usage.project_id || ':' || cast(usage.usage_date as varchar)
-        || ':' || coalesce(usage.model_id, 'no_model') as billing_pool_id,
+        case
+            -- Gateway and trace usage has no project: its pool is the provider-day-model.
+            when usage.usage_source in ('litellm', 'otel')
+                then usage.usage_source || '_usage:' || usage.provider || ':'
+                || cast(usage.usage_date as varchar) || ':' || coalesce(usage.model_id, 'no_model')
+            else usage.provider || '_usage:' || usage.project_id || ':' || cast(usage.usage_date as varchar)
+                || ':' || coalesce(usage.model_id, 'no_model')
+        end as billing_pool_id,
         usage.usage_id,
         usage.usage_date as charge_date,
         usage.provider,
-        usage.provider || '_usage' as source_system,
+        case
+            when usage.usage_source in ('litellm', 'otel') then usage.usage_source
+            else usage.provider || '_usage'
+        end as source_system,
         usage.project_id as sub_account_id,
         usage.model_id,
         usage.model_family,

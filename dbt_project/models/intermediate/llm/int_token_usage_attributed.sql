@@ -1,6 +1,15 @@
--- Attribution of token usage: every rule that matches the row's API key,
--- OpenAI project or Anthropic workspace is a candidate; the lowest priority number wins (ties: rule_id).
--- A row no rule matches is attributed to 'unallocated', visibly.
+-- Attribution of token usage by the attribution_rules seed (virtual tags).
+-- A rule matches a usage row on one dimension:
+--   api_key_id              the provider's key id, or LiteLLM's hashed virtual key
+--   openai_project_id       OpenAI project
+--   anthropic_workspace_id  Anthropic workspace
+--   litellm_team_id         LiteLLM team of the virtual key
+--   litellm_request_tag     one element of LiteLLM request_tags, e.g. feature:x, env:y
+--   k8s_namespace           OTel resource k8s.namespace.name
+--   otel_service_name       OTel resource service.name
+-- Each attribute takes the value of the best matching rule that sets it
+-- (macro resolve_attribution). A row no rule gives a team is attributed to
+-- 'unallocated', visibly.
 with
 
 usage as (
@@ -39,25 +48,19 @@ candidates as (
                 and usage.provider = 'anthropic'
                 and usage.project_id = rules.match_value
             )
+            or (rules.match_dimension = 'litellm_team_id' and usage.team_id = rules.match_value)
+            or (
+                rules.match_dimension = 'litellm_request_tag'
+                and list_contains(json_extract_string(usage.request_tags_json, '$[*]'), rules.match_value)
+            )
+            or (rules.match_dimension = 'k8s_namespace' and usage.k8s_namespace = rules.match_value)
+            or (rules.match_dimension = 'otel_service_name' and usage.service_name = rules.match_value)
 
 ),
 
-ranked as (
+resolved as (
 
-    select
-        *,
-        row_number() over (
-            partition by usage_id
-            order by priority asc, rule_id asc
-        ) as rule_rank
-    from candidates
-
-),
-
-best_rule as (
-
-    select * from ranked
-    where rule_rank = 1
+    {{ resolve_attribution('candidates', 'usage_id') }}
 
 ),
 
@@ -65,15 +68,15 @@ final as (
 
     select
         usage.*,
-        best_rule.rule_id as attribution_rule_id,
-        coalesce(best_rule.team, 'unallocated') as team,
-        coalesce(best_rule.feature, 'unallocated') as feature,
-        coalesce(best_rule.project, usage.project_id) as project,
-        best_rule.environment,
-        best_rule.rule_id is not null as is_attributed
+        resolved.attribution_rule_id,
+        coalesce(resolved.team, 'unallocated') as team,
+        coalesce(resolved.feature, 'unallocated') as feature,
+        coalesce(resolved.project, usage.project_id) as project,
+        resolved.environment,
+        resolved.team is not null as is_attributed
     from usage
-    left join best_rule
-        on usage.usage_id = best_rule.usage_id
+    left join resolved
+        on usage.usage_id = resolved.usage_id
 
 )
 

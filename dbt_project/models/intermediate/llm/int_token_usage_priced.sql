@@ -4,17 +4,15 @@
 -- cached and cache-write tokens; each class is priced at its own price
 -- (uncached input, cached input, 5-minute and 1-hour cache writes, output).
 -- Batch usage takes the batch discount off every class.
+-- Usage the price book cannot price keeps estimated_cost null (is_priced
+-- false, visible), except LiteLLM traffic, which falls back to LiteLLM's own
+-- spend (estimate_source 'reported'). Requests LiteLLM answered from its cache
+-- or that failed reached no provider and are estimated at 0.
 with
 
-openai_usage as (
+usage as (
 
-    select * from {{ ref('stg_openai__usage') }}
-
-),
-
-anthropic_usage as (
-
-    select * from {{ ref('stg_anthropic__usage') }}
+    select * from {{ ref('int_token_usage_unioned') }}
 
 ),
 
@@ -24,60 +22,13 @@ price_book as (
 
 ),
 
-usage as (
-
-    select
-        usage_id,
-        'openai' as provider,
-        source_name,
-        project_id,
-        api_key_id,
-        user_id,
-        model_id,
-        endpoint,
-        input_tokens,
-        uncached_input_tokens,
-        cached_input_tokens,
-        cast(0 as bigint) as cache_write_5m_tokens,
-        cast(0 as bigint) as cache_write_1h_tokens,
-        output_tokens,
-        requests,
-        is_batch,
-        usage_date
-    from openai_usage
-
-    union all
-
-    select
-        usage_id,
-        'anthropic' as provider,
-        source_name,
-        workspace_id as project_id,
-        api_key_id,
-        cast(null as varchar) as user_id,
-        model_id,
-        'messages' as endpoint,
-        input_tokens,
-        uncached_input_tokens,
-        cached_input_tokens,
-        cache_write_5m_tokens,
-        cache_write_1h_tokens,
-        output_tokens,
-        -- The usage report has no request count.
-        cast(null as bigint) as requests,
-        is_batch,
-        usage_date
-    from anthropic_usage
-
-),
-
 priced as (
 
     select
         usage.*,
         price_book.price_version,
         price_book.model_family,
-        price_book.currency as price_currency,
+        coalesce(price_book.currency, usage.reported_currency) as price_currency,
         case
             when usage.is_batch then 'batch'
             when price_book.workload_type is not null then price_book.workload_type
@@ -140,10 +91,20 @@ final as (
 
     select
         *,
-        estimated_input_cost
-        + estimated_cached_input_cost
-        + estimated_cache_write_cost
-        + estimated_output_cost as estimated_cost
+        case
+            when is_not_charged then 'not_charged'
+            when is_priced then 'price_book'
+            when reported_cost is not null then 'reported'
+        end as estimate_source,
+        case
+            when is_not_charged then cast(0 as decimal(38, 12))
+            when is_priced
+                then estimated_input_cost
+                + estimated_cached_input_cost
+                + estimated_cache_write_cost
+                + estimated_output_cost
+            else reported_cost
+        end as estimated_cost
     from costed
 
 )

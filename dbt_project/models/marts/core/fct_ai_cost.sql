@@ -3,6 +3,20 @@
 -- cost_basis 'estimated' (usage no billing pool covers) carry billed, effective
 -- and list cost 0 and their price-book amount in estimated_cost, so summing
 -- billed_cost or effective_cost never counts an estimate as money.
+--
+-- Incremental by charge_date: a run rebuilds only the charge days of its
+-- window [start_date - lookback_days, end_date) (vars from the orchestrator,
+-- lookback_days default 3, macro fact_window). The pre_hook deletes those days
+-- inside the build's transaction and the run appends them afresh, so a day a
+-- provider restated is replaced, never doubled, and a day that lost all its
+-- rows disappears. Days before the window stay as they were. Without
+-- start_date, an incremental run rebuilds every landed day.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ delete_fact_window() }}",
+) }}
 with
 
 llm as (
@@ -194,6 +208,15 @@ unioned as (
 
 ),
 
+windowed as (
+
+    select * from unioned
+    {%- if is_incremental() %}
+    where {{ fact_window_filter('charge_date') }}
+    {%- endif %}
+
+),
+
 {%- set grain = [
     'charge_date', 'billing_period_start', 'billing_pool_id', 'source_system',
     'provider_name', 'service_name', 'service_category', 'sku_id', 'resource_id',
@@ -219,7 +242,7 @@ aggregated as (
         sum(gpu_hours_busy) as gpu_hours_busy,
         sum(gpu_hours_idle) as gpu_hours_idle,
         sum(consumed_quantity) as consumed_quantity
-    from unioned
+    from windowed
     group by {{ grain | join(', ') }}
 
 ),
