@@ -13,7 +13,7 @@ from expectations.suites._build import between, column_exists, expect, finite, i
 
 ENVIRONMENTS = ["production", "staging", "research", "experiment", "unallocated"]
 COST_BASES = ["billed", "estimated"]
-ALLOCATION_METHODS = ["direct", "rule", "proportional", "even", "idle", "unallocated"]
+ALLOCATION_METHODS = ["direct", "rule", "proportional", "even", "fixed", "idle", "unallocated"]
 COST_TYPES = ["tokens", "gpu", "infra", "other"]
 # A cent, exclusive: sums that round to the same cent pass.
 CENT = 0.005
