@@ -3,9 +3,11 @@
 For finance, engineering, product and leadership: each day pull billing, token
 usage and GPU metrics into the Parquet landing zone, gate it, build the one cost
 fact and the role marts with dbt into the next warehouse file, gate the marts,
-and only then swap the new warehouse in. A failed day leaves the last good
-warehouse published. A manual run takes `start` and `end` (YYYY-MM-DD, end
-exclusive) for backfills and the demo.
+and only then swap the new warehouse in, then copy it to PostgreSQL (when the
+Connection costbridge_postgres or COSTBRIDGE_POSTGRES_DSN is set) and to monthly
+Parquet files for BI tools. A failed day leaves the last good warehouse published
+and its gate run on record (ops_data_quality_runs). A manual run takes `start`
+and `end` (YYYY-MM-DD, end exclusive) for backfills and the demo.
 """
 
 from __future__ import annotations
@@ -16,6 +18,18 @@ import pendulum
 from airflow.sdk import Asset, Param, dag, task
 
 PUBLISHED_MARTS = Asset("costbridge_published_marts")
+
+
+def _gate(step, *args):
+    """Run a gate step. A blocked gate is a verdict on the data, not a glitch: no retries."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from expectations import GateFailed
+
+    try:
+        return step(*args)
+    except GateFailed as exc:
+        raise AirflowFailException(str(exc)) from exc
 
 
 def _settings():
@@ -63,10 +77,10 @@ def ai_finops_daily():
         return extract(_settings(), source_name, DataWindow.from_dict(window), airflow_secret_resolver)
 
     @task
-    def validate_landing(window: dict) -> dict:
+    def validate_landing(window: dict, run_id=None) -> dict:
         from warehouse.pipeline import DataWindow, validate_landing
 
-        return validate_landing(_settings(), DataWindow.from_dict(window))
+        return _gate(validate_landing, _settings(), DataWindow.from_dict(window), run_id)
 
     @task(pool="duckdb_writer")
     def build_warehouse(window: dict, run_id=None) -> str:
@@ -75,10 +89,10 @@ def ai_finops_daily():
         return build(_settings(), DataWindow.from_dict(window), run_id)
 
     @task
-    def validate_marts(window: dict, next_file: str) -> str:
+    def validate_marts(window: dict, next_file: str, run_id=None) -> str:
         from warehouse.pipeline import DataWindow, validate_marts
 
-        validate_marts(_settings(), DataWindow.from_dict(window), next_file)
+        _gate(validate_marts, _settings(), DataWindow.from_dict(window), next_file, run_id)
         return next_file
 
     @task(pool="duckdb_writer", outlets=[PUBLISHED_MARTS])
@@ -87,13 +101,27 @@ def ai_finops_daily():
 
         return publish(_settings(), DataWindow.from_dict(window), next_file, run_id)
 
+    @task
+    def publish_postgres(run_id=None) -> dict:
+        from warehouse.airflow_secrets import airflow_postgres_dsn
+        from warehouse.pipeline import publish_postgres
+
+        return publish_postgres(_settings(), run_id, airflow_postgres_dsn())
+
+    @task
+    def export_parquet(run_id=None) -> dict:
+        from warehouse.pipeline import export_parquet
+
+        return export_parquet(_settings(), run_id)
+
     window = plan_window()
     extracted = extract.partial(window=window).expand(source_name=list_sources())
     landing_ok = validate_landing(window)
     extracted >> landing_ok
     next_file = build_warehouse(window)
     landing_ok >> next_file
-    publish(window, validate_marts(window, next_file))
+    published = publish(window, validate_marts(window, next_file))
+    published >> [publish_postgres(), export_parquet()]
 
 
 ai_finops_daily()

@@ -14,7 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from warehouse.build import build_next
+from warehouse.pause import pause_point
 from warehouse.publish import swap_in
+from warehouse.quality_log import TABLE as QUALITY_TABLE
+from warehouse.quality_log import read_log as read_gate_log
+from warehouse.quality_log import record_gate_run
+from warehouse.quarantine import load_quarantine
+from warehouse.quarantine import reconcile as reconcile_quarantine
 from warehouse.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -99,15 +105,24 @@ def extract(settings: Settings, source_name: str, window: DataWindow, secrets=No
     )
 
 
-def validate_landing(settings: Settings, window: DataWindow) -> dict:
-    """Landing gate: raises (and so holds the day back) when a blocking expectation fails."""
+def validate_landing(settings: Settings, window: DataWindow, run_id: str = "manual") -> dict:
+    """Landing gate: recorded in the ops log, then raises (holding the day back) when blocked."""
     from expectations import run_landing_gate
 
     result = run_landing_gate(
         settings.landing_root, window.start, window.end, data_docs_dir=settings.data_docs_dir
     )
+    record_gate_run(settings.ops_dir, result, run_id)
     result.raise_for_status()
-    return {"gate": "landing", "warnings": len(result.warnings), "data_docs": str(result.data_docs_index)}
+    return _gate_summary(result)
+
+
+def _gate_summary(result) -> dict:
+    return {
+        "gate": result.gate,
+        "warnings": len(result.warnings),
+        "data_docs": str(result.data_docs_index),
+    }
 
 
 def build(settings: Settings, window: DataWindow, run_id: str, dbt_vars: dict | None = None) -> str:
@@ -127,22 +142,32 @@ def build(settings: Settings, window: DataWindow, run_id: str, dbt_vars: dict | 
     return str(next_file)
 
 
-def validate_marts(settings: Settings, window: DataWindow, next_file: str) -> dict:
-    """Marts gate on the next file, before anyone can read it."""
+def validate_marts(
+    settings: Settings, window: DataWindow, next_file: str, run_id: str = "manual"
+) -> dict:
+    """Marts gate on the next file, before anyone can read it; recorded in the ops log."""
     from expectations import run_marts_gate
 
-    result = run_marts_gate(Path(next_file), window.start, window.end, data_docs_dir=settings.data_docs_dir)
+    result = run_marts_gate(
+        Path(next_file), window.start, window.end, data_docs_dir=settings.data_docs_dir
+    )
+    record_gate_run(settings.ops_dir, result, run_id)
     result.raise_for_status()
-    return {"gate": "marts", "warnings": len(result.warnings), "data_docs": str(result.data_docs_index)}
+    return _gate_summary(result)
 
 
 def publish(settings: Settings, window: DataWindow, next_file: str, run_id: str) -> dict:
-    """Record the publication inside the next file, then swap it in atomically."""
+    """Record the publication, quarantine and gate runs inside the next file, then swap it in."""
     import duckdb
 
     next_path = Path(next_file)
+    problems = reconcile_quarantine(settings.landing_root, settings.quarantine_root)
+    if problems:
+        # Visible, not blocking: ops_quarantine still shows every row that was filed.
+        log.error("quarantine does not reconcile with the manifests:\n  %s", "\n  ".join(problems))
     con = duckdb.connect(str(next_path))
     try:
+        con.execute("begin")
         # Operational bookkeeping, not a transformation: readers can ask which days are live.
         con.execute(
             "create table if not exists ops_publications ("
@@ -152,9 +177,53 @@ def publish(settings: Settings, window: DataWindow, next_file: str, run_id: str)
             "insert into ops_publications values (?, ?, ?, current_timestamp)",
             [run_id, window.start, window.end],
         )
+        quarantined = load_quarantine(con, settings.quarantine_root)
+        gate_runs = read_gate_log(settings.ops_dir)
+        con.register("gate_runs", gate_runs)
+        con.execute(f"create or replace table {QUALITY_TABLE} as select * from gate_runs")
+        con.unregister("gate_runs")
+        pause_point("publish:ops_tables_open")
+        con.execute("commit")
         con.execute("checkpoint")
     finally:
         con.close()
     published = swap_in(next_path, settings.warehouse_file)
-    log.info("published %s for %s..%s", published, window.start, window.end)
+    log.info(
+        "published %s for %s..%s (%d quarantined rows, %d gate runs on record)",
+        published, window.start, window.end, quarantined, gate_runs.num_rows,
+    )
     return {"warehouse": str(published), **window.as_dict()}
+
+
+def publish_postgres(settings: Settings, run_id: str, dsn: str | None = None) -> dict:
+    """Copy the published warehouse to PostgreSQL for BI tools; skipped if none is configured."""
+    from warehouse.postgres import DSN_ENV, publish_to_postgres, resolve_dsn
+
+    dsn = dsn or resolve_dsn()
+    if not dsn:
+        log.info(
+            "no PostgreSQL configured (Airflow Connection costbridge_postgres or %s): "
+            "skipping the PostgreSQL publication", DSN_ENV,
+        )
+        return {"postgres": "skipped"}
+    return {"postgres": publish_to_postgres(settings.warehouse_file, dsn, run_id=run_id)}
+
+
+def export_parquet(settings: Settings, run_id: str) -> dict:
+    """Monthly Parquet files of every mart of the published warehouse, swapped in whole."""
+    from warehouse.parquet_export import export_parquet as export
+
+    return {"parquet": export(settings.warehouse_file, settings.exports_dir, run_id)}
+
+
+def run_day(
+    settings: Settings, window: DataWindow, run_id: str, postgres_dsn: str | None = None
+) -> dict:
+    """Everything after extraction, in the DAG's order: gates, build, publish, BI targets."""
+    validate_landing(settings, window, run_id)
+    next_file = build(settings, window, run_id)
+    validate_marts(settings, window, next_file, run_id)
+    result = publish(settings, window, next_file, run_id)
+    result.update(publish_postgres(settings, run_id, postgres_dsn))
+    result.update(export_parquet(settings, run_id))
+    return result

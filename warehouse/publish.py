@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from warehouse.pause import pause_point
+
 
 def _fsync(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
@@ -31,6 +33,8 @@ def swap_in(next_file: Path, published: Path) -> Path:
         raise RuntimeError(f"refusing to publish {next_file}: its write-ahead log {wal} is not checkpointed")
     published.parent.mkdir(parents=True, exist_ok=True)
     _fsync(next_file)
+    pause_point("publish:before_replace")
     os.replace(next_file, published)
+    pause_point("publish:after_replace")
     _fsync(published.parent)
     return published

@@ -8,6 +8,7 @@ Everything lives under one home folder (``COSTBRIDGE_HOME``, default
     warehouse/    costbridge.duckdb (published) and build/ (the next file)
     data_docs/    Great Expectations data docs of every gate run
     exports/      Parquet exports of the marts for BI tools
+    ops/          the gate-run log (ops_data_quality_runs), readable at once
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+# Overridable to build another checkout of the project (or a pinned copy of it).
+DBT_PROJECT_DIR = Path(os.environ.get("COSTBRIDGE_DBT_PROJECT_DIR") or REPO_ROOT / "dbt_project")
 DEFAULT_SOURCES_FILE = REPO_ROOT / "config" / "sources.demo.yml"
 
 
@@ -56,3 +58,7 @@ class Settings:
     @property
     def exports_dir(self) -> Path:
         return self.home / "exports"
+
+    @property
+    def ops_dir(self) -> Path:
+        return self.home / "ops"

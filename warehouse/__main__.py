@@ -1,0 +1,54 @@
+"""Run the pipeline after extraction from a shell, over the landing already in $COSTBRIDGE_HOME.
+
+    python -m warehouse run     --start 2026-10-19 --end 2026-10-21 [--run-id ID]
+    python -m warehouse build   --start ... --end ... [--run-id ID]   # dbt into the next file only
+    python -m warehouse publish --next-file F --start ... --end ... [--run-id ID]
+
+`run` is the DAG's order: landing gate, dbt build, marts gate, publish, then
+PostgreSQL (when COSTBRIDGE_POSTGRES_DSN is set) and the Parquet exports.
+Exit status 1 when a gate blocks the day.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from datetime import date
+
+from warehouse import pipeline
+from warehouse.settings import Settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m warehouse", description=__doc__.split("\n")[0])
+    parser.add_argument("command", choices=["run", "build", "publish"])
+    parser.add_argument("--start", type=date.fromisoformat, required=True)
+    parser.add_argument("--end", type=date.fromisoformat, required=True, help="exclusive")
+    parser.add_argument("--run-id", default="manual")
+    parser.add_argument("--next-file", help="publish: the built and validated next file")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+
+    settings, window = Settings.from_env(), pipeline.DataWindow(args.start, args.end)
+    from expectations import GateFailed
+
+    try:
+        if args.command == "run":
+            result = pipeline.run_day(settings, window, args.run_id)
+        elif args.command == "build":
+            result = {"next_file": pipeline.build(settings, window, args.run_id)}
+        else:
+            if not args.next_file:
+                parser.error("publish needs --next-file")
+            result = pipeline.publish(settings, window, args.next_file, args.run_id)
+    except GateFailed as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(json.dumps(result, indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""`ops_quarantine`: every quarantined row, queryable, reconciled with the manifests.
+
+The extractors file rejected rows under ``<quarantine_root>/<source>/<dataset>/
+date=YYYY-MM-DD/part-0.parquet`` (payloads already scrubbed of secrets) and
+count them in the landing partition's ``_manifest.json`` (``rows_quarantined``).
+At publish time the rows are copied into the next warehouse file as one table,
+so BI readers see them beside the marts.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from extractors.landing import MANIFEST, PART, STAGING
+from extractors.schemas import QUARANTINE
+
+TABLE = "ops_quarantine"
+# (source, dataset, partition date) -> rows
+Counts = Counter[tuple[str, str, date]]
+
+
+def _partition_files(root: Path, name: str) -> list[tuple[str, str, date, Path]]:
+    found = []
+    for path in sorted(Path(root).glob(f"*/*/date=*/{name}")):
+        day_dir, dataset_dir, source_dir = (
+            path.parent,
+            path.parent.parent,
+            path.parent.parent.parent,
+        )
+        if STAGING in (source_dir.name, dataset_dir.name) or source_dir.name.startswith("_"):
+            continue
+        day = date.fromisoformat(day_dir.name.removeprefix("date="))
+        found.append((source_dir.name, dataset_dir.name, day, path))
+    return found
+
+
+def quarantine_table(quarantine_root: Path) -> pa.Table:
+    """All quarantined rows with the day they are filed under (`partition_date`)."""
+    schema = QUARANTINE.append(pa.field("partition_date", pa.date32(), nullable=False))
+    parts = []
+    for _source, _dataset, day, path in _partition_files(quarantine_root, PART):
+        table = pq.read_table(path, schema=QUARANTINE)
+        parts.append(
+            table.append_column("partition_date", pa.array([day] * table.num_rows, pa.date32()))
+        )
+    return pa.concat_tables(parts).cast(schema) if parts else schema.empty_table()
+
+
+def load_quarantine(con: duckdb.DuckDBPyConnection, quarantine_root: Path) -> int:
+    """(Re)create `ops_quarantine` in an open, writable warehouse; return its row count."""
+    rows = quarantine_table(quarantine_root)
+    con.register("quarantine_rows", rows)
+    try:
+        con.execute(
+            f"create or replace table {TABLE} as select source_name, dataset, partition_date,"
+            " window_start, window_end, record_ref, reason, raw_payload from quarantine_rows"
+        )
+    finally:
+        con.unregister("quarantine_rows")
+    return rows.num_rows
+
+
+def quarantined_counts(quarantine_root: Path) -> Counts:
+    counts: Counts = Counter()
+    for source, dataset, day, path in _partition_files(quarantine_root, PART):
+        counts[(source, dataset, day)] += pq.ParquetFile(path).metadata.num_rows
+    return counts
+
+
+def manifest_counts(landing_root: Path) -> Counts:
+    counts: Counts = Counter()
+    for source, dataset, day, path in _partition_files(landing_root, MANIFEST):
+        quarantined = json.loads(path.read_text(encoding="utf-8")).get("rows_quarantined", 0)
+        if quarantined:
+            counts[(source, dataset, day)] += int(quarantined)
+    return counts
+
+
+def reconcile(landing_root: Path, quarantine_root: Path) -> list[str]:
+    """Where quarantine files and manifests disagree, one line each; empty when they agree."""
+    filed, declared = quarantined_counts(quarantine_root), manifest_counts(landing_root)
+    problems = []
+    for key in sorted(set(filed) | set(declared)):
+        if filed[key] != declared[key]:
+            source, dataset, day = key
+            problems.append(
+                f"{source}/{dataset}/date={day}: manifest says {declared[key]} row(s) "
+                f"quarantined, quarantine holds {filed[key]}"
+            )
+    return problems
