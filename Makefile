@@ -23,7 +23,8 @@ demo: install ## Run the daily DAG through Airflow over the last 30 demo days, t
 	$(PY) -m sandbox.demo
 
 .PHONY: test
-test: install ## Run the test suite
+test: install ## Lint (ruff) and run the test suite
+	.venv/bin/ruff check .
 	$(PY) -m pytest -q
 
 BENCH_ROWS ?= 10000000

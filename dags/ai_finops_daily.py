@@ -51,8 +51,12 @@ def _settings():
         "retry_exponential_backoff": True,
     },
     params={
-        "start": Param(None, type=["null", "string"], format="date", description="first day (backfill)"),
-        "end": Param(None, type=["null", "string"], format="date", description="day after the last"),
+        "start": Param(
+            None, type=["null", "string"], format="date", description="first day (backfill)"
+        ),
+        "end": Param(
+            None, type=["null", "string"], format="date", description="day after the last"
+        ),
     },
     doc_md=__doc__,
 )
@@ -74,7 +78,9 @@ def ai_finops_daily():
         from warehouse.airflow_secrets import airflow_secret_resolver
         from warehouse.pipeline import DataWindow, extract
 
-        return extract(_settings(), source_name, DataWindow.from_dict(window), airflow_secret_resolver)
+        return extract(
+            _settings(), source_name, DataWindow.from_dict(window), airflow_secret_resolver
+        )
 
     @task
     def validate_landing(window: dict, run_id=None) -> dict:

@@ -45,11 +45,13 @@ def read_summary(warehouse: Path) -> SpendSummary:
             f" sum(effective_cost) from ({daily})"
         ).fetchall()[0]
         by_team = con.execute(
-            f"select team, sum(effective_cost) as spend from ({daily}) group by team order by spend desc"
+            f"select team, sum(effective_cost) as spend from ({daily})"
+            " group by team order by spend desc"
         ).fetchall()
         top_feature = con.execute(
             f"select feature, sum(effective_cost) as spend from fct_ai_cost"
-            f" where feature != 'unallocated' and charge_date in (select period_start from ({daily}))"
+            f" where feature != 'unallocated'"
+            f" and charge_date in (select period_start from ({daily}))"
             f" group by feature order by spend desc limit 1"
         ).fetchall()[0]
         jump = con.execute(

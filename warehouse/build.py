@@ -65,10 +65,14 @@ def run_dbt(
     args = [
         _dbt_executable(),
         *command,
-        "--project-dir", str(DBT_PROJECT_DIR),
-        "--profiles-dir", str(DBT_PROJECT_DIR),
-        "--target-path", str(artifacts_dir / "target"),
-        "--log-path", str(artifacts_dir / "logs"),
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target-path",
+        str(artifacts_dir / "target"),
+        "--log-path",
+        str(artifacts_dir / "logs"),
         # Partial parsing once kept a stale unit test across edits: a build parses afresh.
         "--no-partial-parse",
     ]
@@ -93,7 +97,9 @@ def _describe_failure(command: list[str], proc: subprocess.CompletedProcess, res
     if results.exists():
         for r in json.loads(results.read_text()).get("results", []):
             if r.get("status") in ("error", "fail"):
-                failed.append(f"  {r['status']}: {r['unique_id']}: {(r.get('message') or '').strip()}")
+                failed.append(
+                    f"  {r['status']}: {r['unique_id']}: {(r.get('message') or '').strip()}"
+                )
     tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-25:])
     detail = "\n".join(failed) if failed else tail
     return f"dbt {' '.join(command)} failed (exit {proc.returncode}):\n{detail}"

@@ -30,7 +30,9 @@ def swap_in(next_file: Path, published: Path) -> Path:
     wal = next_file.with_name(next_file.name + ".wal")
     if wal.exists():
         # A WAL means the builder did not close cleanly; publishing it could lose writes.
-        raise RuntimeError(f"refusing to publish {next_file}: its write-ahead log {wal} is not checkpointed")
+        raise RuntimeError(
+            f"refusing to publish {next_file}: its write-ahead log {wal} is not checkpointed"
+        )
     published.parent.mkdir(parents=True, exist_ok=True)
     _fsync(next_file)
     pause_point("publish:before_replace")

@@ -11,7 +11,9 @@ def airflow_db():
     db.resetdb()
     from airflow.models.pool import Pool
 
-    Pool.create_or_update_pool("duckdb_writer", slots=1, description="single DuckDB writer", include_deferred=False)
+    Pool.create_or_update_pool(
+        "duckdb_writer", slots=1, description="single DuckDB writer", include_deferred=False
+    )
     yield
 
 

@@ -37,8 +37,9 @@ def _warehouse(path, *, with_publications: bool):
     )
     if with_publications:
         con.execute(
-            "create table ops_publications as select 'r' as run_id, date '2026-10-02' as window_start,"
-            " date '2026-10-04' as window_end, now() as published_at"
+            "create table ops_publications as select 'r' as run_id,"
+            " date '2026-10-02' as window_start, date '2026-10-04' as window_end,"
+            " now() as published_at"
         )
     con.close()
 

@@ -11,7 +11,9 @@ from warehouse.publish import swap_in
 
 def _warehouse(path, day_count: int):
     con = duckdb.connect(str(path))
-    con.execute("create or replace table fct_ai_cost as select range as day from range(?)", [day_count])
+    con.execute(
+        "create or replace table fct_ai_cost as select range as day from range(?)", [day_count]
+    )
     con.close()
 
 

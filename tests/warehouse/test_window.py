@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -8,11 +8,13 @@ from warehouse.pipeline import DataWindow, resolve_window
 
 
 def _utc(*a):
-    return datetime(*a, tzinfo=timezone.utc)
+    return datetime(*a, tzinfo=UTC)
 
 
 def test_params_win_over_the_data_interval():
-    w = resolve_window({"start": "2026-10-02", "end": "2026-11-01"}, _utc(2026, 11, 20), _utc(2026, 11, 21))
+    w = resolve_window(
+        {"start": "2026-10-02", "end": "2026-11-01"}, _utc(2026, 11, 20), _utc(2026, 11, 21)
+    )
     assert w == DataWindow(date(2026, 10, 2), date(2026, 11, 1))
 
 
