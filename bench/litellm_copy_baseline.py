@@ -118,7 +118,7 @@ def _self_hosted(day: date, rows_per_day: int, seed: int) -> dict[str, object]:
         create_spend_logs_table,
         fill_spend_logs,
     )
-    from tests.services.postgres import running_postgres
+    from sandbox.services import running_postgres
 
     with running_postgres() as pg:
         dsn = pg.create_database("litellm")

@@ -3,7 +3,16 @@
 The DAG and the CLI call ``run_source``; nothing here imports Airflow, dbt or GX.
 """
 
-from extractors import anthropic, focus, nvidia_smi, openai, otel, prometheus, value  # noqa: F401  (register the source types)
+from extractors import (  # noqa: F401  (register the source types)
+    anthropic,
+    focus,
+    litellm,
+    nvidia_smi,
+    openai,
+    otel,
+    prometheus,
+    value,
+)
 from extractors.base import Extractor, extractor_class, run_source
 from extractors.config import SourceConfig, get_source, load_sources
 from extractors.errors import (

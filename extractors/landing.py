@@ -25,13 +25,14 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from extractors.coerce import Coercer, RowError
@@ -44,6 +45,7 @@ MANIFEST = "_manifest.json"
 STAGING = "_staging"
 # Rows held per day before they are flushed to the day's Parquet file.
 BATCH_ROWS = 50_000
+_DAY_US = 86_400_000_000
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,7 @@ def partition_dir(root: Path, source: str, dataset: str, day: date) -> Path:
 
 
 def land(
-    records: Iterable[Mapping[str, Any] | Reject],
+    records: Iterable[Mapping[str, Any] | Reject | pa.RecordBatch | pa.Table],
     *,
     dataset: Dataset,
     source: str,
@@ -88,7 +90,10 @@ def land(
     """Land one dataset of one source for ``window``; returns the counts.
 
     ``records`` are dicts keyed by landing column name (``source_name`` is filled in
-    here) or ``Reject`` markers. ``secrets`` are values scrubbed from quarantined
+    here) or ``Reject`` markers, or, for bulk sources, Arrow record batches (or tables)
+    whose columns already have the landing types: those are checked column-wise
+    (required fields, window) and written without per-row Python; only their failing
+    rows become Python objects, in quarantine. ``secrets`` are values scrubbed from quarantined
     payloads, read each time a row is quarantined; ``ignored_columns`` (added source
     columns let through) and ``manifest_extra`` are read once ``records`` is
     exhausted. Both may be filled by the extractor while it runs. If iterating
@@ -124,18 +129,51 @@ def land(
         counts[day]["rows_in"] += 1
         counts[day]["rows_quarantined"] += 1
 
-    def flush(day: date) -> None:
-        if not buffers[day]:
-            return
+    schema = _with_version(dataset)
+
+    def writer(day: date) -> pq.ParquetWriter:
         if day not in writers:
             folder = staging / f"date={day.isoformat()}"
             folder.mkdir(parents=True, exist_ok=True)
-            writers[day] = pq.ParquetWriter(folder / PART, _with_version(dataset))
-        writers[day].write_table(pa.Table.from_pylist(buffers[day], schema=_with_version(dataset)))
+            writers[day] = pq.ParquetWriter(folder / PART, schema)
+        return writers[day]
+
+    def flush(day: date) -> None:
+        if not buffers[day]:
+            return
+        writer(day).write_table(pa.Table.from_pylist(buffers[day], schema=schema))
         buffers[day].clear()
+
+    def land_arrow(table: pa.Table) -> None:
+        table = _conform(table, dataset, source)
+        reasons = _arrow_reasons(table, dataset, window)
+        if reasons is not None:
+            failing = pc.is_valid(reasons)
+            for ref, reason, row in zip(
+                table.filter(failing).column("record_ref").to_pylist(),
+                reasons.filter(failing).to_pylist(),
+                table.filter(failing).to_pylist(),
+                strict=True,
+            ):
+                quarantine(first_day, ref, reason, row)
+            table = table.filter(pc.invert(failing))
+        if table.num_rows == 0:
+            return
+        table = table.cast(schema)
+        micros = pc.cast(table.column(dataset.partition_by), pa.int64())
+        day_index = pc.divide(micros, _DAY_US)  # integer division; the window is after 1970
+        for index in pc.unique(day_index).to_pylist():
+            day = date(1970, 1, 1) + timedelta(days=index)
+            part = table.filter(pc.equal(day_index, index))
+            writer(day).write_table(part)
+            counts[day]["rows_in"] += part.num_rows
+            counts[day]["rows_loaded"] += part.num_rows
 
     try:
         for record in records:
+            if isinstance(record, pa.RecordBatch | pa.Table):
+                land_arrow(pa.table(record) if isinstance(record, pa.RecordBatch) else record)
+                continue
             if isinstance(record, Reject):
                 quarantine(first_day, record.record_ref, record.reason, record.raw)
                 continue
@@ -229,6 +267,59 @@ def ensure_schema_files(landing_root: Path) -> list[Path]:
     return written
 
 
+def _conform(table: pa.Table, dataset: Dataset, source: str) -> pa.Table:
+    """The batch with ``source_name`` filled in and exactly the dataset's columns and types.
+
+    A batch with missing or mistyped columns is the extractor's bug, not bad data:
+    it raises instead of quarantining.
+    """
+    if "source_name" not in table.column_names:
+        table = table.append_column("source_name", pa.array([source] * table.num_rows, pa.string()))
+    missing = [n for n in dataset.schema.names if n not in table.column_names]
+    if missing:
+        raise ValueError(f"{dataset.name}: Arrow batch lacks columns {missing}")
+    table = table.select(dataset.schema.names)
+    # Nullability is checked per row once the batch is in; this cast checks the types.
+    loose = pa.schema([f.with_nullable(True) for f in dataset.schema])
+    return table.cast(loose, safe=True)
+
+
+def _arrow_reasons(table: pa.Table, dataset: Dataset, window: Window) -> pa.Array | None:
+    """Per row, why it cannot land (null where it can), as the row-wise Coercer says it."""
+    reasons = None
+
+    # Reasons are built only for batches that have a failing row: most have none.
+    def add(failing: pa.Array, reason: Callable[[], pa.Array | str]) -> None:
+        nonlocal reasons
+        failing = pc.fill_null(failing, False)
+        if not pc.any(failing).as_py():
+            return
+        new = pc.if_else(failing, reason(), pa.scalar(None, pa.string()))
+        reasons = new if reasons is None else pc.coalesce(reasons, new)
+
+    for column_field in dataset.schema:
+        if not column_field.nullable:
+            column = table.column(column_field.name)
+            missing = pc.is_null(column)
+            if pa.types.is_string(column_field.type):
+                missing = pc.or_kleene(missing, pc.equal(column, ""))
+            add(missing, lambda name=column_field.name: f"missing required field {name}")
+    moment = table.column(dataset.partition_by)
+    outside = pc.or_(
+        pc.less(moment, pa.scalar(window.start, moment.type)),
+        pc.greater_equal(moment, pa.scalar(window.end, moment.type)),
+    )
+
+    def outside_reason() -> pa.Array:
+        text = pc.strftime(moment, format="%Y-%m-%dT%H:%M:%S")
+        return pc.binary_join_element_wise(
+            f"outside window: {dataset.partition_by}=", text, f" not in {window}", ""
+        )
+
+    add(outside, outside_reason)
+    return reasons
+
+
 def _with_version(dataset: Dataset) -> pa.Schema:
     return dataset.schema.with_metadata(
         {
@@ -244,12 +335,18 @@ def _write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
         {
             "path": PART,
             "rows": pq.ParquetFile(part).metadata.num_rows,
-            "sha256": hashlib.sha256(part.read_bytes()).hexdigest(),
+            # A day can be gigabytes: hash it in blocks, never read it whole.
+            "sha256": _sha256(part),
         }
     ]
     (folder / MANIFEST).write_text(
         json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )
+
+
+def _sha256(path: Path) -> str:
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def _swap(staged: Path, target: Path, scratch: Path) -> None:

@@ -283,6 +283,38 @@ NVIDIA_SMI_GPU_SAMPLES = Dataset(
     ),
 )
 
+LITELLM_SPEND_LOGS = Dataset(
+    name="litellm_spend_logs",
+    version=1,
+    description="LiteLLM proxy SpendLogs: one row per request, cost columns only, never content.",
+    partition_by="started_at",
+    key=("source_name", "request_id"),
+    schema=_schema(
+        pa.field("request_id", pa.string(), nullable=False),
+        pa.field("call_type", pa.string()),  # acompletion, aembedding, ...
+        pa.field("api_key_id", pa.string()),  # LiteLLM's SHA-256 of the virtual key, never a key
+        pa.field("model", pa.string()),
+        pa.field("model_id", pa.string()),  # LiteLLM deployment id
+        pa.field("model_group", pa.string()),  # the model name the caller asked for
+        pa.field("custom_llm_provider", pa.string()),  # openai, anthropic, azure, ...
+        pa.field("user_id", pa.string()),  # LiteLLM "user"
+        pa.field("team_id", pa.string()),
+        pa.field("end_user_id", pa.string()),  # LiteLLM "end_user": the caller's customer
+        pa.field("status", pa.string()),  # success, failure
+        pa.field("request_tags", pa.string()),  # JSON array text
+        pa.field("metadata", pa.string()),  # JSON object text: key alias, team alias, ids only
+        pa.field("currency", pa.string(), nullable=False),  # LiteLLM prices in USD
+        pa.field("spend", MONEY, nullable=False),  # currency units
+        pa.field("prompt_tokens", pa.int64(), nullable=False),  # INCLUDES cached_prompt_tokens
+        pa.field("completion_tokens", pa.int64(), nullable=False),
+        pa.field("total_tokens", pa.int64(), nullable=False),
+        pa.field("cached_prompt_tokens", pa.int64()),  # null when LiteLLM did not record it
+        pa.field("is_cache_hit", pa.bool_()),  # answered from LiteLLM's own cache; null unknown
+        pa.field("started_at", TS, nullable=False),
+        pa.field("ended_at", TS),
+    ),
+)
+
 QUARANTINE = pa.schema(
     [
         pa.field("source_name", pa.string(), nullable=False),
@@ -308,5 +340,6 @@ DATASETS: dict[str, Dataset] = {
         VALUE_FEATURE_KPIS,
         OTEL_GENAI_SPANS,
         NVIDIA_SMI_GPU_SAMPLES,
+        LITELLM_SPEND_LOGS,
     )
 }

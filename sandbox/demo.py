@@ -20,6 +20,9 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEMO_OPENAI_KEY = "sk-admin-demo-northwind-local-only"
 DEMO_ANTHROPIC_KEY = "sk-ant-admin-demo-northwind-local-only"
+# Requests per day through the demo's LiteLLM proxy: enough to see, quick to load.
+LITELLM_ROWS_PER_DAY = 5_000
+LITELLM_SEED = 20261101
 # Lines of `airflow dags test` worth showing: a task starting, a task's new state, the run's end.
 TASK_STARTS = re.compile(
     r"\[DAG TEST\] running task <TaskInstance: [\w.]+?\.(\w+) \S+(?: map_index=(\d+))?"
@@ -77,8 +80,10 @@ def _airflow(env: dict[str, str], *args: str, log: Path, show_progress: bool = F
 
 def main() -> None:
     from sandbox.files import write_focus_export, write_value_kpis
+    from sandbox.litellm_db import create_spend_logs_table, fill_spend_logs
     from sandbox.org import DemoOrg
     from sandbox.server import serve
+    from sandbox.services import running_postgres
 
     started = time.monotonic()
     home = Path(os.environ.get("COSTBRIDGE_HOME") or REPO_ROOT / ".costbridge").resolve()
@@ -98,9 +103,21 @@ def main() -> None:
     write_value_kpis(org, sandbox_dir / "value", files_start, end)
     print(f"    files under {sandbox_dir}")
 
-    with serve(org, admin_keys={"openai": DEMO_OPENAI_KEY, "anthropic": DEMO_ANTHROPIC_KEY}) as api:
+    keys = {"openai": DEMO_OPENAI_KEY, "anthropic": DEMO_ANTHROPIC_KEY}
+    with running_postgres() as pg, serve(org, admin_keys=keys) as api:
         print(f"    provider APIs and Prometheus served on {api.url}")
-        env = _airflow_env(home, api.url, sandbox_dir)
+        litellm_dsn = pg.create_database("litellm")
+        create_spend_logs_table(litellm_dsn)
+        requests = fill_spend_logs(
+            litellm_dsn,
+            start - timedelta(days=3),
+            end,
+            rows_per_day=LITELLM_ROWS_PER_DAY,
+            seed=LITELLM_SEED,
+        )
+        print(f"    LiteLLM proxy spend logs: {requests} requests in PostgreSQL on port {pg.port}")
+        # The DSN holds the throwaway cluster's password: environment only, never printed.
+        env = {**_airflow_env(home, api.url, sandbox_dir), "LITELLM_DATABASE_URL": litellm_dsn}
 
         _step("Airflow metadata DB and the one-slot DuckDB writer pool")
         _airflow(env, "db", "migrate", log=log)

@@ -23,9 +23,10 @@ MARTS = (
 
 
 @pytest.fixture
-def demo_env(tmp_path, monkeypatch):
-    """The demo org's files and APIs, and costbridge pointed at them under tmp_path."""
+def demo_env(tmp_path, monkeypatch, postgres_database):
+    """The demo org's files, APIs and LiteLLM database, and costbridge pointed at them."""
     from sandbox.files import write_focus_export, write_value_kpis
+    from sandbox.litellm_db import create_spend_logs_table, fill_spend_logs
     from sandbox.org import DemoOrg
     from sandbox.server import serve
 
@@ -33,6 +34,8 @@ def demo_env(tmp_path, monkeypatch):
     files = tmp_path / "sandbox"
     write_focus_export(org, files / "focus", START - timedelta(days=7), END)
     write_value_kpis(org, files / "value", START - timedelta(days=7), END)
+    create_spend_logs_table(postgres_database)
+    fill_spend_logs(postgres_database, START - timedelta(days=3), END, rows_per_day=500, seed=3)
     with serve(org, admin_keys={"openai": OPENAI_KEY, "anthropic": ANTHROPIC_KEY}) as api:
         for var, value in {
             "COSTBRIDGE_HOME": str(tmp_path / "home"),
@@ -43,6 +46,7 @@ def demo_env(tmp_path, monkeypatch):
             "COSTBRIDGE_PROMETHEUS_URL": api.url,
             "OPENAI_ADMIN_KEY": OPENAI_KEY,
             "ANTHROPIC_ADMIN_KEY": ANTHROPIC_KEY,
+            "LITELLM_DATABASE_URL": postgres_database,
         }.items():
             monkeypatch.setenv(var, value)
         yield api, tmp_path / "home"
@@ -80,6 +84,7 @@ def test_daily_dag_publishes_the_fact_and_every_mart(dagbag, demo_env):
     assert any(p.startswith("/v1/organization/costs") for p in paths)
     assert any(p.startswith("/v1/organization/usage/completions") for p in paths)
     assert any(p.startswith("/api/v1/query_range") for p in paths)
+    assert any((home / "landing" / "litellm_proxy").rglob("date=*/part-0.parquet"))
     # No secret reached the warehouse or the landing zone.
     for f in home.rglob("*"):
         if f.is_file() and f.suffix in (".parquet", ".json", ".duckdb", ".csv"):

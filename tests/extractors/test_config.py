@@ -21,6 +21,7 @@ def test_demo_config_loads_with_env_defaults(monkeypatch):
         "aws_focus",
         "openai",
         "anthropic",
+        "litellm_proxy",
         "gpu_cluster",
         "feature_kpis",
     ]

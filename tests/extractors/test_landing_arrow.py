@@ -1,0 +1,66 @@
+"""The landing writer's bulk path: Arrow batches checked column-wise, not row by row."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from extractors.landing import Reject, land, partition_dir
+from extractors.schemas import VALUE_FEATURE_KPIS
+from extractors.window import Window
+
+WINDOW = Window.parse("2026-10-01", "2026-10-03")
+
+
+def kpis(*rows):
+    refs, features, days = zip(*rows, strict=True)
+    n = len(rows)
+    return pa.table(
+        {
+            "record_ref": pa.array(refs, pa.string()),
+            "feature_id": pa.array(features, pa.string()),
+            "currency": pa.array(["USD"] * n),
+            "active_users": pa.array([5] * n, pa.int64()),
+            "conversions": pa.array([1] * n, pa.int64()),
+            "revenue": pa.array([1] * n, pa.decimal128(38, 12)),
+            "kpi_at": pa.array(days, pa.timestamp("us", tz="UTC")),
+        }
+    )
+
+
+def test_arrow_batches_land_by_day_and_bad_rows_go_to_quarantine(tmp_path):
+    day1, day2 = datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 10, 2, 6, tzinfo=UTC)
+    batches = [
+        kpis(("a", "chat", day1), ("b", "chat", day2), ("c", None, day2)),
+        Reject("x", "unmappable"),
+        kpis(("d", "search", datetime(2026, 10, 3, tzinfo=UTC)), ("e", "search", day1)),
+    ]
+    result = land(
+        batches,
+        dataset=VALUE_FEATURE_KPIS,
+        source="kpi",
+        window=WINDOW,
+        landing_root=tmp_path / "landing",
+        quarantine_root=tmp_path / "quarantine",
+    )
+    assert (result.rows_in, result.rows_loaded, result.rows_quarantined) == (6, 3, 3)
+
+    def day(root, d):
+        folder = partition_dir(tmp_path / root, "kpi", VALUE_FEATURE_KPIS.name, d)
+        return pq.read_table(folder / "part-0.parquet")
+
+    first = day("landing", date(2026, 10, 1))
+    assert first.schema.equals(VALUE_FEATURE_KPIS.schema)
+    assert sorted(first.column("record_ref").to_pylist()) == ["a", "e"]
+    assert first.column("source_name").to_pylist() == ["kpi", "kpi"]
+    assert day("landing", date(2026, 10, 2)).column("record_ref").to_pylist() == ["b"]
+    reasons = {
+        r["record_ref"]: r["reason"] for r in day("quarantine", date(2026, 10, 1)).to_pylist()
+    }
+    assert reasons == {
+        "c": "missing required field feature_id",
+        "x": "unmappable",
+        "d": "outside window: kpi_at=2026-10-03T00:00:00.000000 not in [2026-10-01, 2026-10-03)",
+    }
