@@ -31,6 +31,9 @@ def airflow_secret_resolver(ref: Mapping[str, str]) -> str | None:
     return os.environ.get(env) if env else None
 
 
+_LIBPQ_EXTRAS = ("sslmode", "sslrootcert", "connect_timeout")
+
+
 def connection_dsn(conn) -> str:
     """A libpq DSN from an Airflow Postgres Connection (the database name is its `schema`)."""
     from psycopg.conninfo import make_conninfo
@@ -41,11 +44,9 @@ def connection_dsn(conn) -> str:
         "dbname": conn.schema or "postgres",
         "user": conn.login,
         "password": conn.password,
+        **{k: v for k, v in (conn.extra_dejson or {}).items() if k in _LIBPQ_EXTRAS},
     }
     return make_conninfo(**{k: v for k, v in params.items() if v not in (None, "")})
-
-
-_LIBPQ_EXTRAS = ("sslmode", "sslrootcert", "connect_timeout")
 
 
 def airflow_postgres_dsn(conn_id: str = "costbridge_postgres") -> str | None:
@@ -54,7 +55,6 @@ def airflow_postgres_dsn(conn_id: str = "costbridge_postgres") -> str | None:
     None means no PostgreSQL is configured and the publication step is skipped.
     """
     from airflow.sdk import Connection
-    from psycopg.conninfo import make_conninfo
 
     from warehouse.postgres import resolve_dsn
 
@@ -64,13 +64,4 @@ def airflow_postgres_dsn(conn_id: str = "costbridge_postgres") -> str | None:
         conn = None
     if conn is None or not conn.host:
         return resolve_dsn()
-    params = {
-        "host": conn.host,
-        "port": conn.port or 5432,
-        # Airflow's Postgres connection keeps the database name in `schema`.
-        "dbname": conn.schema or "postgres",
-        "user": conn.login,
-        "password": conn.password,
-        **{k: v for k, v in conn.extra_dejson.items() if k in _LIBPQ_EXTRAS},
-    }
-    return make_conninfo(**{k: v for k, v in params.items() if v not in (None, "")})
+    return connection_dsn(conn)
