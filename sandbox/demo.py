@@ -78,6 +78,18 @@ def _airflow(env: dict[str, str], *args: str, log: Path, show_progress: bool = F
         raise SystemExit(f"`airflow {' '.join(args)}` did not succeed (exit {rc}); full log: {log}")
 
 
+def _postgres_marts(dsn: str) -> str:
+    """What the BI schema holds, as a reader would see it: tables and the fact's rows."""
+    import psycopg
+
+    with psycopg.connect(dsn) as conn:
+        tables = conn.execute(
+            "select count(*) from information_schema.tables where table_schema = 'costbridge'"
+        ).fetchall()[0][0]
+        facts = conn.execute("select count(*) from costbridge.fct_ai_cost").fetchall()[0][0]
+    return f"{tables} tables, {facts:,} rows in fct_ai_cost"
+
+
 def main() -> None:
     from sandbox.files import write_focus_export, write_value_kpis
     from sandbox.litellm_db import create_spend_logs_table, fill_spend_logs
@@ -118,6 +130,11 @@ def main() -> None:
         print(f"    LiteLLM proxy spend logs: {requests} requests in PostgreSQL on port {pg.port}")
         # The DSN holds the throwaway cluster's password: environment only, never printed.
         env = {**_airflow_env(home, api.url, sandbox_dir), "LITELLM_DATABASE_URL": litellm_dsn}
+        # BI publication goes to the reader's own PostgreSQL when one is configured;
+        # otherwise the demo shows it on its throwaway server, gone when the demo ends.
+        own_bi_postgres = bool(os.environ.get("COSTBRIDGE_POSTGRES_DSN"))
+        if not own_bi_postgres:
+            env["COSTBRIDGE_POSTGRES_DSN"] = pg.create_database("costbridge_bi")
 
         _step("Airflow metadata DB and the one-slot DuckDB writer pool")
         _airflow(env, "db", "migrate", log=log)
@@ -129,6 +146,7 @@ def main() -> None:
         )
         conf = json.dumps({"start": start.isoformat(), "end": end.isoformat()})
         _airflow(env, "dags", "test", "ai_finops_daily", "-c", conf, log=log, show_progress=True)
+        bi_tables = _postgres_marts(env["COSTBRIDGE_POSTGRES_DSN"])
 
     from reports.summary import print_summary
 
@@ -138,6 +156,10 @@ def main() -> None:
     print(f"    landing:    {home / 'landing'}")
     print(f"    quarantine: {home / 'quarantine'}")
     print(f"    data docs:  {home / 'data_docs' / 'index.html'}")
+    print(f"    parquet:    {home / 'exports' / 'parquet'}  (one folder per mart, by month)")
+    print(f"    gate runs:  {home / 'ops' / 'data_quality_runs'}  (also ops_data_quality_runs)")
+    where = "your server" if own_bi_postgres else "the demo's throwaway server (stopped now)"
+    print(f"    postgres:   schema costbridge on {where}: {bi_tables}")
     print(f"    full log:   {log}")
     print_summary(warehouse)
     print(f"\n    demo finished in {time.monotonic() - started:.0f} s")
