@@ -18,12 +18,23 @@ help: ## List the targets
 .PHONY: install
 install: .venv/.installed ## Install the pinned stack into .venv (uv, from uv.lock)
 
+# The real services the demo and tests start on loopback come from Debian packages.
+# Their packaged daemons are stopped: costbridge starts private instances on free ports.
+.PHONY: services
+services: ## Install PostgreSQL 15 and Prometheus from Debian packages if missing (root)
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v promtool >/dev/null 2>&1; then \
+		echo "installing postgresql and prometheus (Debian packages)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql prometheus; \
+		service prometheus stop >/dev/null 2>&1 || true; \
+		service postgresql stop >/dev/null 2>&1 || true; \
+	fi
+
 .PHONY: demo
-demo: install ## Run the daily DAG through Airflow over the last 30 demo days, then print a summary
+demo: install services ## Run the daily DAG through Airflow over the last 30 demo days, then print a summary
 	$(PY) -m sandbox.demo
 
 .PHONY: test
-test: install ## Lint (ruff) and run the test suite
+test: install services tools ## Lint (ruff) and run the test suite (installs what it needs first)
 	.venv/bin/ruff check .
 	$(PY) -m pytest -q
 
