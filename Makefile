@@ -48,6 +48,16 @@ bench: install ## LiteLLM extractor vs raw COPY on one day (BENCH_ROWS=10000000;
 lint: install ## ruff (with Airflow AIR3 rules)
 	.venv/bin/ruff check .
 
+# The dbt templater compiles the project, so sqlfluff needs the variables dbt
+# needs: a scratch warehouse file and landing root (nothing is read from them).
+SQL_LINT_DIR := $(abspath $(or $(COSTBRIDGE_HOME),.costbridge)/sqlfluff)
+
+.PHONY: lint-sql
+lint-sql: install ## sqlfluff on the dbt project's SQL (.sqlfluff: dialect duckdb, templater dbt)
+	@mkdir -p $(SQL_LINT_DIR)/landing
+	COSTBRIDGE_DBT_DUCKDB_PATH=$(SQL_LINT_DIR)/lint.duckdb COSTBRIDGE_LANDING_ROOT=$(SQL_LINT_DIR)/landing \
+		.venv/bin/sqlfluff lint dbt_project/models dbt_project/tests dbt_project/macros
+
 .PHONY: clean
 clean: ## Remove the demo's data (.costbridge/)
 	rm -rf .costbridge

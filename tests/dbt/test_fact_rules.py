@@ -250,3 +250,51 @@ def test_shared_cost_follows_the_fixed_split(built):
         warehouse, "select distinct allocation_method from fct_ai_cost where is_shared_cost"
     )
     assert methods == [("fixed",)]
+
+
+def test_a_fact_published_before_a_column_was_added_is_rebuilt_whole(built):
+    # The orchestrator starts the next file from a copy of the published one. A
+    # file published before the FOCUS charge columns existed lacks them; the
+    # next incremental run must fill them on every row, not only in its window.
+    folder = built["root"] / "schema_change"
+    folder.mkdir()
+    warehouse = folder / "warehouse.duckdb"
+    shutil.copy(built["warehouse"], warehouse)
+    new_columns = ["charge_category", "charge_class", "charge_frequency"]
+    with duckdb.connect(str(warehouse)) as con:
+        for column in new_columns:
+            con.execute(f"alter table fct_ai_cost drop column {column}")
+    with_days = "select charge_date, ai_cost_id, billed_cost from fct_ai_cost order by all"
+    before = query(built["warehouse"], with_days)
+
+    # The window [DAYS[3] - 1, 2026-10-17) does not reach DAYS[0], the day of the tax line.
+    result = run_dbt(
+        [
+            "run",
+            "--select",
+            "+fct_ai_cost",
+            "focus_cost_and_usage",
+            "--vars",
+            f"{{start_date: '{fx.DAYS[3]}', end_date: '2026-10-17', lookback_days: 1}}",
+        ],
+        warehouse,
+        built["landing"],
+        folder,
+    )
+    assert_ok(result)
+    assert "lacks charge_category, charge_class, charge_frequency" in result.stdout
+
+    # Every row rebuilt once, none doubled, and the new columns filled everywhere.
+    assert query(warehouse, with_days) == before
+    unfilled = "charge_category is null or charge_frequency is null"  # class may be null
+    assert scalar(warehouse, f"select count(*) from fct_ai_cost where {unfilled}") == 0
+    assert query(
+        warehouse,
+        """select charge_date, charge_category, charge_frequency, sum(billed_cost)
+        from fct_ai_cost where charge_category != 'Usage' group by all""",
+    ) == [(fx.DAYS[0], "Tax", "One-Time", fx.TAX_AMOUNT)]
+    assert query(
+        warehouse,
+        """select distinct "ChargeCategory" from focus_cost_and_usage
+        where "x_BillingPoolId" like 'focus:line:%:tax:%'""",
+    ) == [("Tax",)]

@@ -1,18 +1,11 @@
 -- Team budgets per month in the reporting currency: the denominator of the
--- budget_burn metric. The same conversion as mart_finance__unit_cost's
--- budgets_converted (the mart keeps it inline; a shared intermediate model
--- would let both read one).
+-- budget_burn metric. The conversion is int_budgets_converted's, the same the
+-- finance mart reads; this model only gives the semantic layer its key.
 with
 
 budgets as (
 
-    select * from {{ ref('budgets') }}
-
-),
-
-fx as (
-
-    select * from {{ ref('int_fx_rates_ranged') }}
+    select * from {{ ref('int_budgets_converted') }}
 
 ),
 
@@ -20,32 +13,20 @@ final as (
 
     select
         -- ids
-        cast({{ surrogate_key(['budgets.budget_month', 'budgets.cost_center', 'budgets.team']) }} as varchar)
-            as team_budget_id,
-        cast(budgets.team as varchar) as team,
-        cast(budgets.cost_center as varchar) as cost_center,
+        cast({{ surrogate_key(['budget_month', 'cost_center', 'team']) }} as varchar) as team_budget_id,
+        cast(team as varchar) as team,
+        cast(cost_center as varchar) as cost_center,
 
         -- strings
-        cast('{{ var("reporting_currency") }}' as varchar) as reporting_currency,
+        cast(reporting_currency as varchar) as reporting_currency,
 
         -- numerics
-        cast(
-            cast(budgets.budget_amount as double) * case
-                when budgets.currency = '{{ var("reporting_currency") }}' then 1.0
-                else cast(fx.rate as double)
-            end as decimal(38, 12)
-        ) as budget_amount,
+        budget_amount,
 
         -- dates
-        cast(budgets.budget_month as date) as budget_month
+        budget_month
 
     from budgets
-    left join fx
-        on
-            budgets.currency = fx.from_currency
-            and fx.to_currency = '{{ var("reporting_currency") }}'
-            and budgets.budget_month >= fx.valid_from
-            and (fx.valid_to is null or budgets.budget_month < fx.valid_to)
 
 )
 

@@ -1,7 +1,8 @@
 -- Every FOCUS line that is not part of a GPU node-day pool is its own billing
--- pool. A line whose Tags match a focus_tag rule (`key=value`) is direct
--- cost of that rule's team (lowest priority number wins). A line that is
--- tagged shared=true, matches no rule, or is a Tax or Credit charge is shared:
+-- pool. A line whose Tags match focus_tag rules (`key=value`) is direct
+-- cost of the team those rules give (each attribute from the best-ranked
+-- matching rule that sets it, macro resolve_attribution). A line that is
+-- tagged shared=true, gets no team from a rule, or is a Tax or Credit charge is shared:
 -- it is split over the teams with direct cost that day (cloud lines plus busy
 -- GPU cost), per var shared_cost_strategy:
 --     proportional  by each team's direct effective cost that day,
@@ -10,10 +11,7 @@
 --                   day, whoever had direct cost; they sum to 100, a test).
 -- Under proportional and even, a shared line on a day with no direct cost
 -- goes to 'unallocated'.
-{%- set shared_strategy = var('shared_cost_strategy') %}
-{%- if shared_strategy not in ['proportional', 'even', 'fixed'] %}
-    {{ exceptions.raise_compiler_error("shared_cost_strategy must be proportional, even or fixed, got '" ~ shared_strategy ~ "'") }}
-{%- endif %}
+{%- set shared_strategy = strategy_var('shared_cost_strategy', ['proportional', 'even', 'fixed']) %}
 with
 
 focus_lines as (
@@ -34,7 +32,9 @@ rules as (
 
 ),
 
-shared_cost_split as (
+-- Read only under the fixed strategy, but always referenced so dbt knows the
+-- dependency whatever the var says.
+shared_cost_split as (  -- noqa: ST03
 
     select * from {{ ref('shared_cost_split') }}
 
@@ -53,8 +53,7 @@ cloud_lines as (
 
     select
         focus_lines.*,
-        'focus:line:' || focus_lines.focus_line_id || ':'
-        || cast(focus_lines.charge_date as varchar) as billing_pool_id
+        {{ focus_line_pool_id('focus_lines.focus_line_id', 'focus_lines.charge_date') }} as billing_pool_id
     from focus_lines
     where not exists (
         select 1 as is_match
@@ -87,14 +86,16 @@ candidates as (
         tag_rules.team,
         tag_rules.feature,
         tag_rules.project,
-        tag_rules.environment,
-        row_number() over (
-            partition by cloud_lines.focus_line_id
-            order by tag_rules.priority asc, tag_rules.rule_id asc
-        ) as rule_rank
+        tag_rules.environment
     from cloud_lines
     inner join tag_rules
         on json_extract_string(cloud_lines.tags_json, '$."' || tag_rules.tag_key || '"') = tag_rules.tag_value
+
+),
+
+resolved as (
+
+    {{ resolve_attribution('candidates', 'focus_line_id') }}
 
 ),
 
@@ -102,30 +103,28 @@ classified as (
 
     select
         cloud_lines.*,
-        candidates.rule_id as attribution_rule_id,
-        candidates.team,
-        candidates.feature,
-        candidates.project,
-        candidates.environment,
+        resolved.attribution_rule_id,
+        resolved.team,
+        resolved.feature,
+        resolved.project,
+        resolved.environment,
         (
             cloud_lines.is_tagged_shared
-            or candidates.rule_id is null
+            or resolved.team is null
             or cloud_lines.charge_category in ('Tax', 'Credit')
         ) as is_shared_cost
     from cloud_lines
-    left join candidates
-        on
-            cloud_lines.focus_line_id = candidates.focus_line_id
-            and candidates.rule_rank = 1
+    left join resolved
+        on cloud_lines.focus_line_id = resolved.focus_line_id
 
 ),
 
 {%- set line_columns = [
     'billing_pool_id', 'focus_line_id', 'source_name', 'provider_name', 'service_name',
     'service_category', 'sku_id', 'resource_id', 'region_id', 'billing_account_id',
-    'sub_account_id', 'billing_currency', 'consumed_unit', 'charge_category', 'attribution_rule_id',
-    'billed_cost', 'effective_cost', 'list_cost', 'consumed_quantity', 'is_shared_cost',
-    'charge_date', 'billing_period_start',
+    'sub_account_id', 'billing_currency', 'consumed_unit', 'charge_category', 'charge_class',
+    'charge_frequency', 'attribution_rule_id', 'billed_cost', 'effective_cost', 'list_cost',
+    'consumed_quantity', 'is_shared_cost', 'charge_date', 'billing_period_start',
 ] %}
 
 direct_rows as (
@@ -182,82 +181,67 @@ day_totals as (
 
 shared_lines as (
 
-    select
-        {%- for column in line_columns %}
-        {{ column }},
-        {%- endfor %}
-        is_tagged_shared
-    from classified
+    select * from classified
     where is_shared_cost
 
 ),
 
-{%- if shared_strategy == 'fixed' %}
-shared_rows as (
+{% if shared_strategy == 'fixed' -%}
+team_shares as (
 
+    -- Every day with a shared line, whoever had direct cost.
     select
-        {%- for column in line_columns %}
-        shared_lines.{{ column }},
-        {%- endfor %}
+        shared_days.charge_date,
         shared_cost_split.team,
-        cast(null as varchar) as feature,
-        cast(null as varchar) as project,
-        cast(null as varchar) as environment,
-        'fixed' as allocation_method,
         cast(shared_cost_split.split_pct as double) / 100.0 as pool_share
-    from shared_lines
+    from (select distinct charge_date from shared_lines) as shared_days
     cross join shared_cost_split
 
 ),
+{%- else -%}
+team_shares as (
 
-shared_unallocated as (
-
-    -- Nothing is left over: the split's percentages sum to 100.
+    -- Only days with direct cost: with none there is nothing to split by.
     select
-        {%- for column in line_columns %}
-        {{ column }},
-        {%- endfor %}
-        'unallocated' as team,
-        'unallocated' as feature,
-        cast(null as varchar) as project,
-        cast(null as varchar) as environment,
-        'unallocated' as allocation_method,
-        1.0 as pool_share
-    from shared_lines
-    where not exists (select 1 as is_match from shared_cost_split)
-
-),
-{%- else %}
-shared_rows as (
-
-    select
-        {%- for column in line_columns %}
-        shared_lines.{{ column }},
-        {%- endfor %}
+        team_day_weights.charge_date,
         team_day_weights.team,
-        cast(null as varchar) as feature,
-        cast(null as varchar) as project,
-        cast(null as varchar) as environment,
-        '{{ shared_strategy }}' as allocation_method,
         {%- if shared_strategy == 'even' %}
         1.0 / day_totals.n_teams as pool_share
         {%- else %}
         team_day_weights.direct_cost / day_totals.total_direct_cost as pool_share
         {%- endif %}
-    from shared_lines
+    from team_day_weights
     inner join day_totals
-        on shared_lines.charge_date = day_totals.charge_date
-    inner join team_day_weights
-        on shared_lines.charge_date = team_day_weights.charge_date
+        on team_day_weights.charge_date = day_totals.charge_date
     where day_totals.total_direct_cost > 0
+
+),
+{%- endif %}
+
+shared_rows as (
+
+    select
+        {%- for column in line_columns %}
+        shared_lines.{{ column }},
+        {%- endfor %}
+        team_shares.team,
+        cast(null as varchar) as feature,
+        cast(null as varchar) as project,
+        cast(null as varchar) as environment,
+        '{{ shared_strategy }}' as allocation_method,
+        team_shares.pool_share
+    from shared_lines
+    inner join team_shares
+        on shared_lines.charge_date = team_shares.charge_date
 
 ),
 
 shared_unallocated as (
 
+    -- A shared line on a day without team shares stays whole and visible.
     select
         {%- for column in line_columns %}
-        shared_lines.{{ column }},
+        {{ column }},
         {%- endfor %}
         'unallocated' as team,
         'unallocated' as feature,
@@ -266,12 +250,13 @@ shared_unallocated as (
         'unallocated' as allocation_method,
         1.0 as pool_share
     from shared_lines
-    left join day_totals
-        on shared_lines.charge_date = day_totals.charge_date
-    where coalesce(day_totals.total_direct_cost, 0) <= 0
+    where not exists (
+        select 1 as is_match
+        from team_shares
+        where team_shares.charge_date = shared_lines.charge_date
+    )
 
 ),
-{%- endif %}
 
 unioned as (
 
@@ -300,6 +285,8 @@ final as (
         billing_currency,
         consumed_unit,
         charge_category,
+        charge_class,
+        charge_frequency,
         attribution_rule_id,
         team,
         feature,

@@ -8,10 +8,7 @@
 --     even          equally over that day's workloads (namespace x pod),
 --     to_owner      to the platform owner team (teams.is_platform_owner).
 -- A node-day without any namespace usage is all idle, charged to the owner.
-{%- set idle_strategy = var('gpu_idle_strategy') %}
-{%- if idle_strategy not in ['proportional', 'even', 'to_owner'] %}
-    {{ exceptions.raise_compiler_error("gpu_idle_strategy must be proportional, even or to_owner, got '" ~ idle_strategy ~ "'") }}
-{%- endif %}
+{%- set idle_strategy = strategy_var('gpu_idle_strategy', ['proportional', 'even', 'to_owner']) %}
 with
 
 focus_lines as (
@@ -55,8 +52,7 @@ platform_owner as (
 pools as (
 
     select
-        'focus:gpu:' || focus_lines.resource_name || ':'
-        || cast(focus_lines.charge_date as varchar) as billing_pool_id,
+        {{ gpu_node_pool_id('focus_lines.resource_name', 'focus_lines.charge_date') }} as billing_pool_id,
         focus_lines.resource_name as hostname,
         focus_lines.charge_date,
         gpu_nodes.node_gpus * 24.0 as node_capacity_gpu_hours,
@@ -100,7 +96,12 @@ candidates as (
     inner join rules
         on
             (rules.match_dimension = 'k8s_namespace' and gpu_hours.k8s_namespace = rules.match_value)
-            or (rules.match_dimension = 'k8s_pod' and gpu_hours.k8s_pod glob rules.match_value)
+            or (
+                -- The glob as a like pattern: portable beyond DuckDB (sqlfluff
+                -- parses no `glob` either); pod names hold no % or _.
+                rules.match_dimension = 'k8s_pod'
+                and gpu_hours.k8s_pod like replace(replace(rules.match_value, '*', '%'), '?', '_')
+            )
             or (rules.match_dimension = 'gpu_host' and gpu_hours.hostname = rules.match_value)
 
 ),
@@ -193,31 +194,21 @@ idle_base as (
 
 ),
 
-{% if idle_strategy == 'to_owner' %}
+{%- set pool_columns = [
+    'billing_pool_id', 'hostname', 'charge_date', 'node_capacity_gpu_hours', 'billing_period_start',
+    'source_name', 'provider_name', 'service_name', 'service_category', 'sku_id', 'resource_id',
+    'region_id', 'billing_account_id', 'sub_account_id', 'billing_currency', 'consumed_unit',
+    'consumed_quantity', 'pool_billed_cost', 'pool_effective_cost', 'pool_list_cost',
+] %}
+
+{% if idle_strategy == 'to_owner' -%}
 idle_rows as (
 
     -- One idle row per pool, charged to the platform owner.
     select distinct
-        idle_base.billing_pool_id,
-        idle_base.hostname,
-        idle_base.charge_date,
-        idle_base.node_capacity_gpu_hours,
-        idle_base.billing_period_start,
-        idle_base.source_name,
-        idle_base.provider_name,
-        idle_base.service_name,
-        idle_base.service_category,
-        idle_base.sku_id,
-        idle_base.resource_id,
-        idle_base.region_id,
-        idle_base.billing_account_id,
-        idle_base.sub_account_id,
-        idle_base.billing_currency,
-        idle_base.consumed_unit,
-        idle_base.consumed_quantity,
-        idle_base.pool_billed_cost,
-        idle_base.pool_effective_cost,
-        idle_base.pool_list_cost,
+        {%- for column in pool_columns %}
+        idle_base.{{ column }},
+        {%- endfor %}
         cast(null as varchar) as k8s_namespace,
         cast(null as varchar) as k8s_pod,
         cast(null as varchar) as attribution_rule_id,
@@ -235,30 +226,13 @@ idle_rows as (
     cross join platform_owner
 
 ),
-{% else %}
+{%- else -%}
 idle_rows as (
 
     select
-        billing_pool_id,
-        hostname,
-        charge_date,
-        node_capacity_gpu_hours,
-        billing_period_start,
-        source_name,
-        provider_name,
-        service_name,
-        service_category,
-        sku_id,
-        resource_id,
-        region_id,
-        billing_account_id,
-        sub_account_id,
-        billing_currency,
-        consumed_unit,
-        consumed_quantity,
-        pool_billed_cost,
-        pool_effective_cost,
-        pool_list_cost,
+        {%- for column in pool_columns %}
+        {{ column }},
+        {%- endfor %}
         k8s_namespace,
         k8s_pod,
         attribution_rule_id,
@@ -280,7 +254,7 @@ idle_rows as (
     from idle_base
 
 ),
-{% endif %}
+{%- endif %}
 
 pools_without_usage as (
 
@@ -356,6 +330,11 @@ final as (
         environment,
         allocation_method,
         'gpu' as cost_type,
+        -- A node-day pool holds the node's lines other than Tax and Credit:
+        -- charged as usage, whatever mix of lines the bill split it into.
+        'Usage' as charge_category,
+        cast(null as varchar) as charge_class,
+        'Usage-Based' as charge_frequency,
         pool_share,
         cast(pool_billed_cost * pool_share as decimal(38, 12)) as billed_cost,
         cast(pool_effective_cost * pool_share as decimal(38, 12)) as effective_cost,

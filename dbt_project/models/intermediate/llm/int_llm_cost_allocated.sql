@@ -214,9 +214,11 @@ usage_without_pool as (
         case
             -- Gateway and trace usage has no project: its pool is the provider-day-model.
             when usage.usage_source in ('litellm', 'otel')
-                then usage.usage_source || '_usage:' || usage.provider || ':'
-                || cast(usage.usage_date as varchar) || ':' || coalesce(usage.model_id, 'no_model')
-            else usage.provider || '_usage:' || usage.project_id || ':' || cast(usage.usage_date as varchar)
+                then
+                    usage.usage_source || '_usage:' || usage.provider || ':'
+                    || cast(usage.usage_date as varchar) || ':' || coalesce(usage.model_id, 'no_model')
+            else
+                usage.provider || '_usage:' || usage.project_id || ':' || cast(usage.usage_date as varchar)
                 || ':' || coalesce(usage.model_id, 'no_model')
         end as billing_pool_id,
         usage.usage_id,

@@ -99,10 +99,11 @@ final as (
         case
             when is_not_charged then cast(0 as decimal(38, 12))
             when is_priced
-                then estimated_input_cost
-                + estimated_cached_input_cost
-                + estimated_cache_write_cost
-                + estimated_output_cost
+                then
+                    estimated_input_cost
+                    + estimated_cached_input_cost
+                    + estimated_cache_write_cost
+                    + estimated_output_cost
             else reported_cost
         end as estimated_cost
     from costed

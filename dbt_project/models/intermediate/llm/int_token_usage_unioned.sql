@@ -15,6 +15,7 @@
 -- LiteLLM and OTel rows are summed per day and attribution key: a day can
 -- hold millions of requests.
 {%- set billed_providers = var('billed_llm_providers', ['openai', 'anthropic']) %}
+{%- set billed_provider_list = "'" ~ billed_providers | join("', '") ~ "'" %}
 with
 
 openai_usage as (
@@ -32,14 +33,14 @@ anthropic_usage as (
 litellm_requests as (
 
     select * from {{ ref('stg_litellm__spend_logs') }}
-    where provider not in ('{{ billed_providers | join("', '") }}')
+    where provider not in ({{ billed_provider_list }})
 
 ),
 
 otel_spans as (
 
     select * from {{ ref('stg_otel__genai_spans') }}
-    where provider not in ('{{ billed_providers | join("', '") }}')
+    where provider not in ({{ billed_provider_list }})
 
 ),
 
@@ -103,13 +104,14 @@ otel_usage as (
         sum(otel_spans.output_tokens) as output_tokens,
         count(*) as requests
     from otel_spans
-    where not exists (
-        select 1 as is_match
-        from litellm_days
-        where
-            litellm_days.provider = otel_spans.provider
-            and litellm_days.usage_date = otel_spans.usage_date
-    )
+    where
+        not exists (
+            select 1 as is_match
+            from litellm_days
+            where
+                litellm_days.provider = otel_spans.provider
+                and litellm_days.usage_date = otel_spans.usage_date
+        )
     group by all
 
 ),

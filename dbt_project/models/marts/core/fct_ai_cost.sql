@@ -10,12 +10,17 @@
 -- inside the build's transaction and the run appends them afresh, so a day a
 -- provider restated is replaced, never doubled, and a day that lost all its
 -- rows disappears. Days before the window stay as they were. Without
--- start_date, an incremental run rebuilds every landed day.
+-- start_date, an incremental run rebuilds every landed day; so does the first
+-- run after a column was added to the fact (macro migrate_fact_schema), so no
+-- older row keeps a null in it.
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='append_new_columns',
-    pre_hook="{{ delete_fact_window() }}",
+    pre_hook=[
+        before_begin("{{ migrate_fact_schema() }}"),
+        "{{ delete_fact_window() }}",
+    ],
 ) }}
 with
 
@@ -85,6 +90,10 @@ llm_rows as (
         'tokens' as cost_type,
         cost_basis,
         price_version,
+        -- Token use is usage, charged per use, whether billed or estimated.
+        'Usage' as charge_category,
+        cast(null as varchar) as charge_class,
+        'Usage-Based' as charge_frequency,
         billing_currency,
         'tokens' as consumed_unit,
         billed_cost,
@@ -103,7 +112,42 @@ llm_rows as (
 
 ),
 
-gpu_rows as (
+{%- set focus_columns = [
+    'charge_date', 'billing_period_start', 'billing_pool_id', 'source_name', 'provider_name',
+    'service_name', 'service_category', 'sku_id', 'resource_id', 'region_id', 'billing_account_id',
+    'sub_account_id', 'team', 'feature', 'project', 'environment', 'allocation_method',
+    'is_shared_cost', 'is_idle_cost', 'cost_type', 'charge_category', 'charge_class',
+    'charge_frequency', 'billing_currency', 'consumed_unit', 'billed_cost', 'effective_cost',
+    'list_cost', 'consumed_quantity',
+] %}
+
+focus_allocated as (
+
+    -- GPU node-day pools and single cloud lines: both FOCUS money, one shape.
+    select
+        {{ focus_columns | join(',\n        ') }},
+        case
+            when environment in ('research', 'experiment') then 'training'
+            else 'inference'
+        end as workload_type,
+        gpu_hours_allocated,
+        gpu_hours_busy,
+        gpu_hours_idle
+    from gpu
+
+    union all
+
+    select
+        {{ focus_columns | join(',\n        ') }},
+        cast(null as varchar) as workload_type,
+        0.0 as gpu_hours_allocated,
+        0.0 as gpu_hours_busy,
+        0.0 as gpu_hours_idle
+    from cloud
+
+),
+
+focus_rows as (
 
     select
         charge_date,
@@ -127,13 +171,18 @@ gpu_rows as (
         is_idle_cost,
         cast(null as varchar) as model_id,
         cast(null as varchar) as model_family,
-        case
-            when environment in ('research', 'experiment') then 'training'
-            else 'inference'
-        end as workload_type,
+        workload_type,
         cost_type,
         'billed' as cost_basis,
         cast(null as varchar) as price_version,
+        charge_category,
+        charge_class,
+        -- ChargeFrequency is mandatory in FOCUS; a line that names none is
+        -- usage-based when it is usage, else a one-time charge.
+        coalesce(
+            charge_frequency,
+            case when charge_category = 'Usage' then 'Usage-Based' else 'One-Time' end
+        ) as charge_frequency,
         billing_currency,
         consumed_unit,
         billed_cost,
@@ -148,53 +197,7 @@ gpu_rows as (
         gpu_hours_busy,
         gpu_hours_idle,
         consumed_quantity
-    from gpu
-
-),
-
-cloud_rows as (
-
-    select
-        charge_date,
-        billing_period_start,
-        billing_pool_id,
-        'focus:' || source_name as source_system,
-        provider_name,
-        service_name,
-        service_category,
-        sku_id,
-        resource_id,
-        region_id,
-        billing_account_id,
-        sub_account_id,
-        team,
-        feature,
-        project,
-        environment,
-        allocation_method,
-        is_shared_cost,
-        is_idle_cost,
-        cast(null as varchar) as model_id,
-        cast(null as varchar) as model_family,
-        cast(null as varchar) as workload_type,
-        cost_type,
-        'billed' as cost_basis,
-        cast(null as varchar) as price_version,
-        billing_currency,
-        consumed_unit,
-        billed_cost,
-        effective_cost,
-        list_cost,
-        cast(null as decimal(38, 12)) as estimated_cost,
-        cast(0 as bigint) as input_tokens,
-        cast(0 as bigint) as cached_input_tokens,
-        cast(0 as bigint) as output_tokens,
-        cast(0 as bigint) as requests,
-        0.0 as gpu_hours_allocated,
-        0.0 as gpu_hours_busy,
-        0.0 as gpu_hours_idle,
-        consumed_quantity
-    from cloud
+    from focus_allocated
 
 ),
 
@@ -202,9 +205,7 @@ unioned as (
 
     select * from llm_rows
     union all
-    select * from gpu_rows
-    union all
-    select * from cloud_rows
+    select * from focus_rows
 
 ),
 
@@ -225,11 +226,15 @@ windowed as (
     'model_family', 'workload_type', 'cost_type', 'cost_basis', 'price_version',
     'billing_currency', 'consumed_unit',
 ] %}
+{#- The FOCUS charge attributes follow from the billing pool (one FOCUS line,
+    or a usage pool), so they are grouped by but kept out of ai_cost_id: the
+    key of a row stays what it was before the fact carried them. -#}
+{%- set pool_attributes = ['charge_category', 'charge_class', 'charge_frequency'] %}
 
 aggregated as (
 
     select
-        {{ grain | join(',\n        ') }},
+        {{ (grain + pool_attributes) | join(',\n        ') }},
         sum(billed_cost) as billed_cost,
         sum(effective_cost) as effective_cost,
         sum(list_cost) as list_cost,
@@ -243,7 +248,7 @@ aggregated as (
         sum(gpu_hours_idle) as gpu_hours_idle,
         sum(consumed_quantity) as consumed_quantity
     from windowed
-    group by {{ grain | join(', ') }}
+    group by {{ (grain + pool_attributes) | join(', ') }}
 
 ),
 
@@ -298,6 +303,9 @@ final as (
         cost_type,
         cost_basis,
         price_version,
+        charge_category,
+        charge_class,
+        charge_frequency,
         billing_currency,
         reporting_currency,
         consumed_unit,

@@ -28,7 +28,8 @@ aggregated as (
         coalesce(sub_account_id, 'no_project') as project_id,
         coalesce(model_id, 'no_model') as model_id,
         billing_currency,
-        string_agg(distinct price_version, ', ' order by price_version) as price_versions,
+        -- An aggregate's own order by, not a clause: LT14 misreads it.
+        string_agg(distinct price_version, ', ' order by price_version) as price_versions,  -- noqa: LT14
         sum(billed_cost) as billed_cost,
         sum(case when cost_basis = 'billed' then estimated_cost end) as estimated_cost_of_billed_usage,
         sum(case when cost_basis = 'estimated' then estimated_cost end) as estimated_cost_unbilled,
@@ -54,8 +55,10 @@ classified as (
         case
             when not has_bill then 'usage_without_bill'
             when coalesce(estimated_cost_of_billed_usage, 0) = 0 then 'bill_without_usage'
-            when abs(billed_cost - estimated_cost_of_billed_usage)
-                <= abs(estimated_cost_of_billed_usage) * {{ tolerance_pct }} / 100.0 then 'matched'
+            when
+                abs(billed_cost - estimated_cost_of_billed_usage)
+                <= abs(estimated_cost_of_billed_usage) * {{ tolerance_pct }} / 100.0
+                then 'matched'
             when billed_cost > estimated_cost_of_billed_usage then 'billed_above_estimate'
             else 'billed_below_estimate'
         end as reconciliation_status

@@ -13,13 +13,7 @@ fact as (
 
 budgets as (
 
-    select * from {{ ref('budgets') }}
-
-),
-
-fx as (
-
-    select * from {{ ref('int_fx_rates_ranged') }}
+    select * from {{ ref('int_budgets_converted') }}
 
 ),
 
@@ -125,33 +119,13 @@ team_months as (
 
 ),
 
-budgets_converted as (
-
-    select
-        budgets.budget_month,
-        budgets.cost_center,
-        budgets.team,
-        cast(budgets.budget_amount as double) * case
-            when budgets.currency = '{{ var("reporting_currency") }}' then 1.0
-            else cast(fx.rate as double)
-        end as budget_amount
-    from budgets
-    left join fx
-        on
-            budgets.currency = fx.from_currency
-            and fx.to_currency = '{{ var("reporting_currency") }}'
-            and budgets.budget_month >= fx.valid_from
-            and (fx.valid_to is null or budgets.budget_month < fx.valid_to)
-
-),
-
 joined as (
 
     select
         periods.*,
         cast(extract(day from periods.month_start + interval 1 month - interval 1 day) as integer) as days_in_month,
         coalesce(team_days.team_month_to_date_cost, team_months.team_month_to_date_cost) as team_month_to_date_cost,
-        budgets_converted.budget_amount as team_month_budget
+        budgets.budget_amount as team_month_budget
     from periods
     left join team_days
         on
@@ -165,11 +139,11 @@ joined as (
             and periods.month_start = team_months.month_start
             and periods.cost_center is not distinct from team_months.cost_center
             and periods.team = team_months.team
-    left join budgets_converted
+    left join budgets
         on
-            periods.month_start = budgets_converted.budget_month
-            and periods.cost_center = budgets_converted.cost_center
-            and periods.team = budgets_converted.team
+            periods.month_start = budgets.budget_month
+            and periods.cost_center = budgets.cost_center
+            and periods.team = budgets.team
 
 ),
 

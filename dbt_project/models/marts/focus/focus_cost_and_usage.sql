@@ -2,11 +2,11 @@
 -- fct_ai_cost row, FOCUS column names, our dimensions and AI measures as x_
 -- extension columns. A view, so it never disagrees with the fact.
 --
--- The fact keeps no FOCUS charge attributes (category, class, frequency,
--- description, account and invoice issuer names): for FOCUS lines they are
--- read back from staging through the row's billing pool
--- ('focus:line:<focus_line_id>:<date>'); GPU node-day pools hold only usage
--- lines (Tax and Credit are excluded from them), and LLM pools are usage.
+-- The charge attributes (category, class, frequency) are the fact's own. The
+-- FOCUS line's descriptive names (description, account, issuer, publisher,
+-- region and resource names, pricing unit, tags) are only presentation: they
+-- are looked up for cloud-line pools (macro focus_line_pool_id) and fall back
+-- to the fact's ids and names elsewhere.
 {{ config(materialized='view') }}
 
 with
@@ -23,18 +23,15 @@ focus_lines as (
 
 ),
 
-line_pools as (
+line_names as (
 
     select
-        'focus:line:' || focus_line_id || ':' || cast(charge_date as varchar) as billing_pool_id,
+        {{ focus_line_pool_id('focus_line_id', 'charge_date') }} as billing_pool_id,
         billing_account_name,
         sub_account_name,
         invoice_issuer_name,
         publisher_name,
-        charge_category,
-        charge_class,
         charge_description,
-        charge_frequency,
         pricing_unit,
         region_name,
         resource_name,
@@ -48,24 +45,21 @@ enriched as (
     select
         fact.* replace (
             -- A FOCUS Tax or Credit line may name no service; FOCUS still needs one.
-            coalesce(fact.service_name, line_pools.charge_category) as service_name,
+            coalesce(fact.service_name, fact.charge_category) as service_name,
             coalesce(fact.service_category, 'Other') as service_category
         ),
-        coalesce(line_pools.charge_category, 'Usage') as charge_category,
-        line_pools.charge_class,
-        line_pools.charge_description as line_charge_description,
-        line_pools.charge_frequency as line_charge_frequency,
-        line_pools.billing_account_name,
-        line_pools.sub_account_name,
-        line_pools.invoice_issuer_name,
-        line_pools.publisher_name,
-        line_pools.pricing_unit as line_pricing_unit,
-        line_pools.region_name,
-        line_pools.resource_name,
-        line_pools.tags_json
+        line_names.charge_description as line_charge_description,
+        line_names.billing_account_name,
+        line_names.sub_account_name,
+        line_names.invoice_issuer_name,
+        line_names.publisher_name,
+        line_names.pricing_unit as line_pricing_unit,
+        line_names.region_name,
+        line_names.resource_name,
+        line_names.tags_json
     from fact
-    left join line_pools
-        on fact.billing_pool_id = line_pools.billing_pool_id
+    left join line_names
+        on fact.billing_pool_id = line_names.billing_pool_id
 
 ),
 
@@ -91,24 +85,15 @@ final as (
             line_charge_description,
             case cost_type
                 when 'tokens' then model_id || ' tokens'
-                when 'gpu' then coalesce(sku_id, 'GPU') || case
-                    when is_idle_cost then ' GPU node-hours, idle share' else ' GPU node-hours' end
+                when 'gpu'
+                    then
+                        coalesce(sku_id, 'GPU') || ' GPU node-hours'
+                        || case when is_idle_cost then ', idle share' else '' end
                 else service_name
             end,
             charge_category
         ) as "ChargeDescription",
-        -- Enumerated: some exports spell it in another case ('Usage-based' in the
-        -- FinOps Foundation's own FOCUS 1.0 sample); anything else passes through
-        -- and fails the accepted_values test.
-        case lower(line_charge_frequency)
-            when 'usage-based' then 'Usage-Based'
-            when 'one-time' then 'One-Time'
-            when 'recurring' then 'Recurring'
-            else coalesce(
-                line_charge_frequency,
-                case when charge_category = 'Usage' then 'Usage-Based' else 'One-Time' end
-            )
-        end as "ChargeFrequency",
+        charge_frequency as "ChargeFrequency",
         -- The fact keeps no invoice ids; FOCUS wants null when none is known.
         cast(null as varchar) as "InvoiceId",
         timezone('UTC', cast(billing_period_start as timestamp)) as "BillingPeriodStart",

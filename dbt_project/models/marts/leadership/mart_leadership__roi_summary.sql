@@ -11,21 +11,15 @@ fact as (
 
 ),
 
-kpis as (
+daily_value as (
 
-    select * from {{ ref('stg_value__feature_kpis') }}
+    select * from {{ ref('int_feature_value_converted') }}
 
 ),
 
 features as (
 
     select * from {{ ref('feature_catalogue') }}
-
-),
-
-fx as (
-
-    select * from {{ ref('int_fx_rates_ranged') }}
 
 ),
 
@@ -46,23 +40,12 @@ feature_months as (
 feature_value as (
 
     select
-        cast(date_trunc('month', kpis.kpi_date) as date) as month_start,
+        cast(date_trunc('month', daily_value.kpi_date) as date) as month_start,
         features.portfolio,
-        sum(
-            cast(kpis.revenue as double) * case
-                when kpis.currency = '{{ var("reporting_currency") }}' then 1.0
-                else cast(fx.rate as double)
-            end
-        ) as value
-    from kpis
+        sum(daily_value.value) as value
+    from daily_value
     inner join features
-        on kpis.feature_id = features.feature_id
-    left join fx
-        on
-            kpis.currency = fx.from_currency
-            and fx.to_currency = '{{ var("reporting_currency") }}'
-            and kpis.kpi_date >= fx.valid_from
-            and (fx.valid_to is null or kpis.kpi_date < fx.valid_to)
+        on daily_value.feature_id = features.feature_id
     group by 1, 2
 
 ),

@@ -11,21 +11,15 @@ fact as (
 
 ),
 
-kpis as (
+feature_value as (
 
-    select * from {{ ref('stg_value__feature_kpis') }}
+    select * from {{ ref('int_feature_value_converted') }}
 
 ),
 
 features as (
 
     select * from {{ ref('feature_catalogue') }}
-
-),
-
-fx as (
-
-    select * from {{ ref('int_fx_rates_ranged') }}
 
 ),
 
@@ -45,23 +39,12 @@ weekly_cost as (
 weekly_value as (
 
     select
-        cast(date_trunc('week', kpis.kpi_date) as date) as week_start,
-        kpis.feature_id,
-        sum(kpis.active_users) as active_user_days,
-        sum(kpis.conversions) as conversions,
-        sum(
-            cast(kpis.revenue as double) * case
-                when kpis.currency = '{{ var("reporting_currency") }}' then 1.0
-                else cast(fx.rate as double)
-            end
-        ) as value
-    from kpis
-    left join fx
-        on
-            kpis.currency = fx.from_currency
-            and fx.to_currency = '{{ var("reporting_currency") }}'
-            and kpis.kpi_date >= fx.valid_from
-            and (fx.valid_to is null or kpis.kpi_date < fx.valid_to)
+        cast(date_trunc('week', kpi_date) as date) as week_start,
+        feature_id,
+        sum(active_users) as active_user_days,
+        sum(conversions) as conversions,
+        sum(value) as value
+    from feature_value
     group by 1, 2
 
 ),

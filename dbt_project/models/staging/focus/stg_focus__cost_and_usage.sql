@@ -33,7 +33,15 @@ renamed as (
         charge_category,
         charge_class,
         charge_description,
-        charge_frequency,
+        -- FOCUS enumerates ChargeFrequency, but exports spell it in other cases
+        -- ('Usage-based' in the FinOps Foundation's own FOCUS 1.0 sample). Any
+        -- other value passes through and fails the accepted_values test.
+        case lower(charge_frequency)
+            when 'usage-based' then 'Usage-Based'
+            when 'one-time' then 'One-Time'
+            when 'recurring' then 'Recurring'
+            else charge_frequency
+        end as charge_frequency,
         service_category,
         service_name,
         region_name,

@@ -16,10 +16,16 @@ gaps as (
     select
         *,
         epoch(
-            lead(sample_at) over (partition by source_name, hostname, gpu_uuid order by sample_at)
+            lead(sample_at) over (
+                partition by source_name, hostname, gpu_uuid
+                order by sample_at
+            )
         ) - epoch(sample_at) as seconds_to_next,
         epoch(sample_at) - epoch(
-            lag(sample_at) over (partition by source_name, hostname, gpu_uuid order by sample_at)
+            lag(sample_at) over (
+                partition by source_name, hostname, gpu_uuid
+                order by sample_at
+            )
         ) as seconds_since_previous
     from source
 
