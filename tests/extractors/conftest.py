@@ -86,3 +86,62 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 
 
 FAST = {"retry_total": 3, "retry_backoff_factor": 0.01, "retry_backoff_max": 0.05}
+
+
+# -- the sandbox's provider doubles, shared by the API source tests ------------------
+
+
+@pytest.fixture(scope="module")
+def org():
+    from sandbox.org import DemoOrg
+
+    return DemoOrg.load()
+
+
+@pytest.fixture(scope="module")
+def running(org, request):
+    """One sandbox double per module (stopping one takes half a second).
+
+    It accepts the module's ``ADMIN_KEYS`` (canary values the tests then look for).
+    """
+    from sandbox.server import serve
+
+    with serve(org, admin_keys=request.module.ADMIN_KEYS) as double:
+        yield double
+
+
+@pytest.fixture
+def server(running):
+    """The module's double, with no faults and an empty request log for each test."""
+    running.faults.clear()
+    running.requests.clear()
+    yield running
+    running.faults.clear()
+
+
+def api_source(name: str, server, secret: dict[str, str], **options):
+    """A source of type ``name`` pointed at the double, with fast retries."""
+    from extractors.config import SourceConfig
+
+    return SourceConfig(
+        name, name, {"base_url": server.url, "api_key": secret, **FAST, **options}
+    )
+
+
+def extract_into(tmp_path, src, start, end, secrets):
+    from extractors import run_source
+
+    return run_source(
+        src,
+        start,
+        end,
+        landing_root=tmp_path / "landing",
+        quarantine_root=tmp_path / "quarantine",
+        secrets=secrets,
+    )
+
+
+def landed_table(tmp_path, source_name: str, dataset: str):
+    import pyarrow.dataset as ds
+
+    return ds.dataset(tmp_path / "landing" / source_name / dataset, format="parquet").to_table()

@@ -5,18 +5,14 @@ import logging
 from datetime import date
 from decimal import Decimal
 
-import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 
-from extractors import run_source
 from extractors.anthropic import cents_to_units
 from extractors.config import SourceConfig
 from extractors.errors import FatalSourceError, RetriableSourceError, SchemaDriftError
 from sandbox import apis
-from sandbox.org import DemoOrg
-from sandbox.server import serve
-from tests.extractors.conftest import FAST
+from tests.extractors.conftest import FAST, api_source, extract_into, landed_table
 
 CANARY = "sk-ant-admin01-CANARY-5c1e"
 START, END = date(2026, 10, 10), date(2026, 10, 12)  # with the 3-day lookback: Oct 7 to 11
@@ -24,51 +20,20 @@ USAGE = "/v1/organizations/usage_report/messages"
 COSTS = "/v1/organizations/cost_report"
 
 
-@pytest.fixture(scope="module")
-def org():
-    return DemoOrg.load()
-
-
-@pytest.fixture(scope="module")
-def running(org):
-    with serve(org, admin_keys={"anthropic": CANARY}) as double:
-        yield double
-
-
-@pytest.fixture
-def server(running):
-    running.faults.clear()
-    running.requests.clear()
-    yield running
-    running.faults.clear()
+ADMIN_KEYS = {"anthropic": CANARY}
 
 
 def source(server, **options) -> SourceConfig:
-    return SourceConfig(
-        "anthropic",
-        "anthropic",
-        {
-            "base_url": server.url,
-            "api_key": {"env": "ANTHROPIC_ADMIN_KEY", "airflow_conn": "anthropic_admin"},
-            **FAST,
-            **options,
-        },
-    )
+    secret = {"env": "ANTHROPIC_ADMIN_KEY", "airflow_conn": "anthropic_admin"}
+    return api_source("anthropic", server, secret, **options)
 
 
 def run(tmp_path, src, secrets=lambda ref: CANARY):
-    return run_source(
-        src,
-        START,
-        END,
-        landing_root=tmp_path / "landing",
-        quarantine_root=tmp_path / "quarantine",
-        secrets=secrets,
-    )
+    return extract_into(tmp_path, src, START, END, secrets)
 
 
 def landed(tmp_path, dataset):
-    return ds.dataset(tmp_path / "landing" / "anthropic" / dataset, format="parquet").to_table()
+    return landed_table(tmp_path, "anthropic", dataset)
 
 
 def api_answer(org, handler, group_by):

@@ -5,7 +5,6 @@ import logging
 from datetime import date
 from decimal import Decimal
 
-import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 
@@ -13,60 +12,26 @@ from extractors import run_source
 from extractors.config import SourceConfig
 from extractors.errors import FatalSourceError, RetriableSourceError, SchemaDriftError
 from sandbox import apis
-from sandbox.org import DemoOrg
-from sandbox.server import serve
-from tests.extractors.conftest import FAST
+from tests.extractors.conftest import api_source, extract_into, landed_table
 
 CANARY = "sk-admin-CANARY-7f3b9d2e"
 START, END = date(2026, 10, 10), date(2026, 10, 12)  # with the 3-day lookback: Oct 7 to 11
 
 
-@pytest.fixture(scope="module")
-def org():
-    return DemoOrg.load()
-
-
-@pytest.fixture(scope="module")
-def running(org):
-    with serve(org, admin_keys={"openai": CANARY}) as double:
-        yield double
-
-
-@pytest.fixture
-def server(running):
-    # One double for the module (stopping one takes half a second); each test starts clean.
-    running.faults.clear()
-    running.requests.clear()
-    yield running
-    running.faults.clear()
+ADMIN_KEYS = {"openai": CANARY}
 
 
 def source(server, **options) -> SourceConfig:
-    return SourceConfig(
-        "openai",
-        "openai",
-        {
-            "base_url": server.url,
-            "api_key": {"env": "OPENAI_ADMIN_KEY", "airflow_conn": "openai_admin"},
-            **FAST,
-            **options,
-        },
-    )
+    secret = {"env": "OPENAI_ADMIN_KEY", "airflow_conn": "openai_admin"}
+    return api_source("openai", server, secret, **options)
 
 
 def run(tmp_path, src, secrets=lambda ref: CANARY):
-    return run_source(
-        src,
-        START,
-        END,
-        landing_root=tmp_path / "landing",
-        quarantine_root=tmp_path / "quarantine",
-        secrets=secrets,
-    )
+    return extract_into(tmp_path, src, START, END, secrets)
 
 
 def landed(tmp_path, dataset):
-    return ds.dataset(tmp_path / "landing" / "openai" / dataset, format="parquet").to_table()
+    return landed_table(tmp_path, "openai", dataset)
 
 
 def test_costs_and_usage_land_every_result_over_several_pages(tmp_path, server, org):
