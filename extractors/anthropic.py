@@ -21,11 +21,9 @@ from typing import Any, ClassVar
 
 from extractors.base import Extractor, Record, register
 from extractors.buckets import bucket_results
-from extractors.drift import check_columns
 from extractors.http import RETRY_OPTIONS, ApiClient, RetryPolicy, paginate_cursor
 from extractors.landing import Reject
 from extractors.schemas import ANTHROPIC_COSTS, ANTHROPIC_USAGE_MESSAGES, Dataset
-from extractors.secrets import scrub
 from extractors.window import to_utc
 
 USAGE_PATH = "/v1/organizations/usage_report/messages"
@@ -191,28 +189,8 @@ class AnthropicExtractor(Extractor):
         client = self.client()
         for number, page in enumerate(paginate_cursor(client, path, params, what=path), start=1):
             where = f"{path} page {number}"
+            parse = parse_costs_bucket if costs else parse_usage_bucket
             for bucket in page["data"]:
-                for result in (
-                    bucket.get("results") if isinstance(bucket, Mapping) else None
-                ) or []:
-                    if isinstance(result, Mapping):
-                        self.ignore_columns(
-                            dataset,
-                            check_columns(
-                                result,
-                                expected=expected,
-                                required=(),
-                                allow_added=self.allow_added_columns,
-                                source=self.name,
-                                window=self.window,
-                                where=where,
-                            ),
-                        )
-                parse = parse_costs_bucket if costs else parse_usage_bucket
-                for item in parse(bucket, where=where):
-                    if isinstance(item, Reject):
-                        # Reasons quote the bad value; a key echoed back must not reach them.
-                        item = Reject(
-                            item.record_ref, scrub(item.reason, self.secret_values()), item.raw
-                        )
-                    yield item
+                self.check_bucket_columns(dataset, bucket, expected, where)
+                # Reasons may quote an echoed key: the landing writer scrubs every reason.
+                yield from parse(bucket, where=where)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
 from extractors.config import SourceConfig
+from extractors.drift import check_columns
 from extractors.errors import ConfigError
 from extractors.landing import LandingResult, Reject, land
 from extractors.schemas import Dataset
@@ -128,6 +129,30 @@ class Extractor:
     def ignore_columns(self, dataset: Dataset, columns: list[str]) -> None:
         if columns:
             self.ignored_columns.setdefault(dataset.name, set()).update(columns)
+
+    def check_bucket_columns(
+        self, dataset: Dataset, bucket: Any, expected: Iterable[str], where: str
+    ) -> None:
+        """Schema drift of a time-bucketed API page: each result against the expected fields.
+
+        Raises SchemaDriftError; with ``allow_added_columns`` the extra fields are
+        recorded for the manifest instead. Malformed buckets are left to the parser.
+        """
+        results = bucket.get("results") if isinstance(bucket, Mapping) else None
+        for result in results or []:
+            if isinstance(result, Mapping):
+                self.ignore_columns(
+                    dataset,
+                    check_columns(
+                        result,
+                        expected=expected,
+                        required=(),
+                        allow_added=self.allow_added_columns,
+                        source=self.name,
+                        window=self.window,
+                        where=where,
+                    ),
+                )
 
     # --- the work --------------------------------------------------------------------
 

@@ -17,7 +17,6 @@ from typing import Any, ClassVar
 
 from extractors.base import Extractor, Record, register
 from extractors.buckets import bucket_results
-from extractors.drift import check_columns
 from extractors.http import RETRY_OPTIONS, ApiClient, RetryPolicy, paginate_cursor
 from extractors.landing import Reject
 from extractors.schemas import (
@@ -177,20 +176,7 @@ class OpenAIExtractor(Extractor):
                 if not isinstance(bucket, Mapping):
                     yield Reject(where, "bucket is not an object", bucket)
                     continue
-                for result in bucket.get("results") or []:
-                    if isinstance(result, Mapping):
-                        self.ignore_columns(
-                            dataset,
-                            check_columns(
-                                result,
-                                expected=expected,
-                                required=(),
-                                allow_added=self.allow_added_columns,
-                                source=self.name,
-                                window=self.window,
-                                where=where,
-                            ),
-                        )
+                self.check_bucket_columns(dataset, bucket, expected, where)
                 if dataset is OPENAI_COSTS:
                     yield from parse_costs_bucket(bucket, where=where)
                 else:
