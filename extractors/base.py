@@ -56,6 +56,9 @@ class Extractor:
         "datasets",
         "lookback_days",
         "allow_added_columns",
+        # First day the source has data for (YYYY-MM-DD): earlier days do not wait for
+        # it to be final (ops_day_status), e.g. a source added to a running warehouse.
+        "active_from",
     )
 
     def __init__(self, source: SourceConfig, window: Window, secrets: SecretResolver | None = None):
@@ -105,6 +108,15 @@ class Extractor:
             raise ConfigError(
                 f"source {source!r}: lookback_days must be an integer >= 0, got {lookback!r}"
             )
+        active_from = options.get("active_from")
+        if active_from is not None:
+            try:
+                date.fromisoformat(str(active_from))
+            except ValueError:
+                raise ConfigError(
+                    f"source {source!r}: active_from must be a date YYYY-MM-DD, "
+                    f"got {active_from!r}"
+                ) from None
         if not isinstance(options.get("allow_added_columns", False), bool):
             raise ConfigError(f"source {source!r}: allow_added_columns must be true or false")
 

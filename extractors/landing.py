@@ -42,6 +42,11 @@ from extractors.window import Window
 
 PART = "part-0.parquet"
 MANIFEST = "_manifest.json"
+# A manifest of no partition: every key dbt reads, no source (stg_landing__manifests drops it).
+EMPTY_MANIFEST = {
+    "source": None, "dataset": None, "partition_date": None, "rows_in": 0, "rows_loaded": 0,
+    "rows_quarantined": 0, "window_start": None, "window_end": None, "extracted_at": None,
+}
 STAGING = "_staging"
 # Rows held per day before they are flushed to the day's Parquet file.
 BATCH_ROWS = 50_000
@@ -264,6 +269,14 @@ def ensure_schema_files(landing_root: Path) -> list[Path]:
         pq.write_table(_with_version(dataset).empty_table(), temporary)
         os.replace(temporary, target)
         written.append(target)
+    # The manifests' placeholder: dbt reads every partition's manifest (ops_day_status)
+    # through one glob, <source>/<dataset>/<partition>/_manifest.json, which this matches.
+    placeholder = Path(landing_root) / "_schema" / "_manifests" / "empty" / MANIFEST
+    placeholder.parent.mkdir(parents=True, exist_ok=True)
+    temporary = placeholder.with_name(f".{MANIFEST}.{uuid.uuid4().hex[:8]}")
+    temporary.write_text(json.dumps(EMPTY_MANIFEST), encoding="utf-8")
+    os.replace(temporary, placeholder)
+    written.append(placeholder)
     return written
 
 

@@ -1,17 +1,22 @@
 """A short spend summary from the published marts, for the demo and a quick look.
 
-Reads `mart_finance__unit_cost` (daily grain) and `fct_ai_cost` from the
-published DuckDB file, opened read-only.
+Reads `mart_finance__unit_cost` (daily grain), `fct_ai_cost` and
+`ops_day_status` from the published DuckDB file, opened read-only. The role
+marts hold final days only (a day every configured source has landed); the
+summary tells the same days, so its numbers are the marts' numbers, and says
+which days are held back as provisional and why.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+
+FINAL_DAYS = "select landing_date from ops_day_status where is_final_day"
 
 
 @dataclass(frozen=True)
@@ -22,39 +27,30 @@ class SpendSummary:
     total_spend: Decimal
     spend_by_team: list[tuple[str, Decimal]]
     top_feature: tuple[str, Decimal]
-    largest_jump: tuple[date, Decimal, Decimal]  # day, its spend, the change from the day before
+    largest_jump: tuple[date, Decimal, Decimal] | None  # day, its spend, change from the day before
+    # Days with billing but a source missing: in the fact, not in the marts or this summary.
+    provisional_days: list[tuple[date, list[str]]] = field(default_factory=list)
 
 
 def read_summary(warehouse: Path) -> SpendSummary:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        # Billing lookback lands days before the first published window; they carry
-        # billing without usage, so the summary keeps to the days that were published.
-        has_log = con.execute(
-            "select count(*) from information_schema.tables where table_name = 'ops_publications'"
-        ).fetchall()[0][0]
-        bounds = (
-            "and period_start >= (select min(window_start) from ops_publications)"
-            " and period_start < (select max(window_end) from ops_publications)"
-            if has_log
-            else ""
-        )
-        daily = f"select * from mart_finance__unit_cost where period_grain = 'day' {bounds}"
+        daily = "select * from mart_finance__unit_cost where period_grain = 'day'"
         currency, first_day, last_day, total = con.execute(
             f"select any_value(reporting_currency), min(period_start), max(period_start),"
             f" sum(effective_cost) from ({daily})"
         ).fetchall()[0]
         by_team = con.execute(
             f"select team, sum(effective_cost) as spend from ({daily})"
-            " group by team order by spend desc"
+            " group by team order by spend desc, team"
         ).fetchall()
+        # The fact holds provisional days too: keep to the final days the marts tell.
         top_feature = con.execute(
-            f"select feature, sum(effective_cost) as spend from fct_ai_cost"
-            f" where feature != 'unallocated'"
-            f" and charge_date in (select period_start from ({daily}))"
-            f" group by feature order by spend desc limit 1"
+            f"select feature, sum(effective_cost_reporting) as spend from fct_ai_cost"
+            f" where feature != 'unallocated' and charge_date in ({FINAL_DAYS})"
+            f" group by feature order by spend desc, feature limit 1"
         ).fetchall()[0]
-        jump = con.execute(
+        jumps = con.execute(
             f"""
             with by_day as (
                 select period_start as day, sum(effective_cost) as spend from ({daily}) group by day
@@ -65,19 +61,37 @@ def read_summary(warehouse: Path) -> SpendSummary:
             order by change desc
             limit 1
             """
-        ).fetchall()[0]
+        ).fetchall()
+        provisional = con.execute(
+            """
+            select landing_date, list(source_name order by source_name)
+                filter (where source_status = 'missing')
+            from ops_day_status
+            where not is_final_day
+            group by landing_date
+            order by landing_date
+            """
+        ).fetchall()
     finally:
         con.close()
-    return SpendSummary(currency, first_day, last_day, total, by_team, top_feature, jump)
+    return SpendSummary(
+        currency, first_day, last_day, total, by_team, top_feature,
+        jumps[0] if jumps else None, [(day, list(missing)) for day, missing in provisional],
+    )
 
 
 def print_summary(warehouse: Path) -> None:
     s = read_summary(warehouse)
     money = lambda v: f"{s.currency} {v:,.2f}"  # noqa: E731
-    print(f"\n    AI spend {s.first_day} .. {s.last_day}: {money(s.total_spend)}")
+    print(f"\n    AI spend {s.first_day} .. {s.last_day} (final days): {money(s.total_spend)}")
     print("    by team:")
     for team, spend in s.spend_by_team:
         print(f"      {team:<14} {money(spend):>16}")
     print(f"    top feature by cost: {s.top_feature[0]} ({money(s.top_feature[1])})")
-    day, spend, change = s.largest_jump
-    print(f"    largest day-over-day jump: {day} (+{money(change)}, to {money(spend)})")
+    if s.largest_jump:
+        day, spend, change = s.largest_jump
+        print(f"    largest day-over-day jump: {day} (+{money(change)}, to {money(spend)})")
+    if s.provisional_days:
+        print("    held back as provisional (billed, a source not landed yet; ops_day_status):")
+        for day, missing in s.provisional_days:
+            print(f"      {day}  waiting for {', '.join(missing)}")

@@ -15,7 +15,7 @@ from typing import Any
 
 from warehouse.build import build_next
 from warehouse.pause import pause_point
-from warehouse.publish import swap_in
+from warehouse.publish import drop_build_relations, swap_in
 from warehouse.quality_log import TABLE as QUALITY_TABLE
 from warehouse.quality_log import read_log as read_gate_log
 from warehouse.quality_log import record_gate_run
@@ -85,6 +85,33 @@ def source_names(settings: Settings) -> list[str]:
     return [s.name for s in load_sources(settings.sources_file)]
 
 
+def configured_datasets(settings: Settings) -> list[dict[str, str]]:
+    """Every (source, landing dataset) the sources file configures: what a final day needs.
+
+    Passed to dbt as the var ``configured_datasets`` (model ops_day_status). Read
+    without expanding the file's ``${VAR}``s: knowing which datasets a source lands
+    needs no path or secret, and the build step does not have the extraction's
+    environment.
+    """
+    import yaml
+
+    from extractors.base import extractor_class
+
+    document = yaml.safe_load(Path(settings.sources_file).read_text(encoding="utf-8")) or {}
+    expected = []
+    for entry in document.get("sources") or []:
+        name = entry["name"]
+        cls = extractor_class(entry.get("type"), where=f"source {name!r}")
+        options = entry.get("options") or {}
+        active_from = options.get("active_from")
+        for option in options.get("datasets") or list(cls.datasets):
+            item = {"source": name, "dataset": cls.datasets[option].name}
+            if active_from is not None:
+                item["active_from"] = str(active_from)
+            expected.append(item)
+    return expected
+
+
 def extract(settings: Settings, source_name: str, window: DataWindow, secrets=None) -> dict:
     """Extract one configured source over the window (plus its lookback) into landing."""
     from extractors import run_source
@@ -130,6 +157,7 @@ def build(settings: Settings, window: DataWindow, run_id: str, dbt_vars: dict | 
     from extractors.landing import ensure_schema_files
 
     ensure_schema_files(settings.landing_root)
+    dbt_vars = {"configured_datasets": configured_datasets(settings), **(dbt_vars or {})}
     next_file = build_next(
         published=settings.warehouse_file,
         build_dir=settings.build_dir,
@@ -168,6 +196,8 @@ def publish(settings: Settings, window: DataWindow, next_file: str, run_id: str)
     con = duckdb.connect(str(next_path))
     try:
         con.execute("begin")
+        dropped = drop_build_relations(con)
+        log.info("the published file stands alone: dropped %s", ", ".join(dropped) or "nothing")
         # Operational bookkeeping, not a transformation: readers can ask which days are live.
         con.execute(
             "create table if not exists ops_publications ("

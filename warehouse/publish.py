@@ -14,6 +14,11 @@ from pathlib import Path
 
 from warehouse.pause import pause_point
 
+# Schemas dbt builds into that readers never see (dbt_project.yml, macro
+# generate_schema_name): staging views read the landing zone, and intermediate
+# views read staging, so neither may reach the published file.
+BUILD_ONLY_SCHEMAS = ("staging", "intermediate")
+
 
 def _fsync(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
@@ -40,3 +45,25 @@ def swap_in(next_file: Path, published: Path) -> Path:
     pause_point("publish:after_replace")
     _fsync(published.parent)
     return published
+
+
+def drop_build_relations(con) -> list[str]:
+    """Leave the next file standing alone: tables only, none reading the landing zone.
+
+    Drops the build-only schemas and any view left in ``main`` (a file published
+    before the build moved its views out keeps them there). Returns what it dropped.
+    """
+    dropped = []
+    schemas = {r[0] for r in con.execute("select schema_name from duckdb_schemas()").fetchall()}
+    for schema in BUILD_ONLY_SCHEMAS:
+        if schema in schemas:
+            con.execute(f'drop schema "{schema}" cascade')
+            dropped.append(f"schema {schema}")
+    views = con.execute(
+        "select schema_name, view_name from duckdb_views()"
+        " where not internal and database_name = current_database()"
+    ).fetchall()
+    for schema, view in views:
+        con.execute(f'drop view if exists "{schema}"."{view}" cascade')
+        dropped.append(f"view {schema}.{view}")
+    return dropped

@@ -340,6 +340,12 @@ def _write(root: Path, source: str, dataset: str, day: dt.date, rows: list[dict]
     folder.mkdir(parents=True, exist_ok=True)
     table = pa.Table.from_pylist(rows, schema=schema)
     pq.write_table(table, folder / "part-0.parquet")
+    # As the landing writer does: the manifest says the day was landed (ops_day_status).
+    manifest = {
+        "source": source, "dataset": dataset, "partition_date": day.isoformat(),
+        "rows_in": len(rows), "rows_loaded": len(rows), "rows_quarantined": 0,
+    }
+    (folder / "_manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
 
 
 def write_schema_files(root: Path) -> None:

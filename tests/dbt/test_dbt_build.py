@@ -103,7 +103,7 @@ def test_price_change_applies_from_its_date_only(built):
         built["warehouse"],
         """
         select usage_date, price_version, estimated_cost
-        from int_token_usage_priced
+        from intermediate.int_token_usage_priced
         where api_key_id = 'key_srch_prod_02' order by usage_date""",
     )
     assert [r[1] for r in rows] == ["openai-2025-01"] * 2 + ["openai-2026-10-15"] * 2
@@ -222,12 +222,12 @@ def test_warehouse_works_under_another_file_name(built):
     published = built["root"] / "published" / "current.duckdb"
     published.parent.mkdir()
     shutil.copy(built["warehouse"], published)
-    views = [
-        r[0] for r in query(published, "select view_name from duckdb_views() where not internal")
-    ]
-    assert "int_gpu_cost_allocated" in views
-    for view in views:
-        query(published, f"select count(*) from {view}")
+    views = query(
+        published, "select schema_name, view_name from duckdb_views() where not internal"
+    )
+    assert ("intermediate", "int_gpu_cost_allocated") in views
+    for schema, view in views:
+        query(published, f"select count(*) from {schema}.{view}")
 
 
 def test_conservation_test_fails_when_money_goes_missing(built):

@@ -8,13 +8,13 @@ import duckdb
 from reports.summary import read_summary
 
 
-def _warehouse(path, *, with_publications: bool):
+def _warehouse(path):
+    """Marts as the build writes them: final days only; the fact keeps the provisional one."""
     con = duckdb.connect(str(path))
     con.execute(
         """
         create table mart_finance__unit_cost as
         select * from (values
-            ('day', date '2026-10-01', 'search', 'USD', 500.00::decimal(18,2)),  -- lookback day
             ('day', date '2026-10-02', 'search', 'USD', 100.00::decimal(18,2)),
             ('day', date '2026-10-02', 'growth', 'USD',  50.00::decimal(18,2)),
             ('day', date '2026-10-03', 'search', 'USD', 120.00::decimal(18,2)),
@@ -32,31 +32,40 @@ def _warehouse(path, *, with_publications: bool):
             (date '2026-10-03', 'ad-copy-gen', 300.00::decimal(18,2)),
             (date '2026-10-01', 'ad-copy-gen', 500.00::decimal(18,2)),
             (date '2026-10-03', 'unallocated', 900.00::decimal(18,2))
-        ) as t(charge_date, feature, effective_cost)
+        ) as t(charge_date, feature, effective_cost_reporting)
         """
     )
-    if with_publications:
-        con.execute(
-            "create table ops_publications as select 'r' as run_id,"
-            " date '2026-10-02' as window_start, date '2026-10-04' as window_end,"
-            " now() as published_at"
-        )
+    con.execute(
+        """
+        create table ops_day_status as
+        select * from (values
+            (date '2026-10-01', 'aws_focus', 'landed', false),
+            (date '2026-10-01', 'gpu_cluster', 'missing', false),
+            (date '2026-10-01', 'feature_kpis', 'missing', false),
+            (date '2026-10-02', 'aws_focus', 'landed', true),
+            (date '2026-10-02', 'gpu_cluster', 'landed', true),
+            (date '2026-10-02', 'feature_kpis', 'empty', true),
+            (date '2026-10-03', 'aws_focus', 'landed', true),
+            (date '2026-10-03', 'gpu_cluster', 'landed', true),
+            (date '2026-10-03', 'feature_kpis', 'landed', true)
+        ) as t(landing_date, source_name, source_status, is_final_day)
+        """
+    )
     con.close()
 
 
-def test_summary_keeps_to_the_published_window(tmp_path):
-    _warehouse(tmp_path / "w.duckdb", with_publications=True)
+def test_summary_tells_the_final_days_the_marts_tell(tmp_path):
+    _warehouse(tmp_path / "w.duckdb")
     s = read_summary(tmp_path / "w.duckdb")
     assert (s.first_day, s.last_day) == (date(2026, 10, 2), date(2026, 10, 3))
     assert s.total_spend == Decimal("400.00")
     assert s.spend_by_team == [("search", Decimal("220.00")), ("growth", Decimal("180.00"))]
-    # Unallocated is never "the top feature"; lookback days do not count.
+    # Unallocated is never "the top feature"; the provisional day's fact rows do not count.
     assert s.top_feature == ("ad-copy-gen", Decimal("300.00"))
     assert s.largest_jump == (date(2026, 10, 3), Decimal("250.00"), Decimal("100.00"))
 
 
-def test_summary_without_a_publication_log_reads_every_day(tmp_path):
-    _warehouse(tmp_path / "w.duckdb", with_publications=False)
+def test_summary_names_the_provisional_days_and_what_they_wait_for(tmp_path):
+    _warehouse(tmp_path / "w.duckdb")
     s = read_summary(tmp_path / "w.duckdb")
-    assert s.first_day == date(2026, 10, 1)
-    assert s.total_spend == Decimal("900.00")
+    assert s.provisional_days == [(date(2026, 10, 1), ["feature_kpis", "gpu_cluster"])]

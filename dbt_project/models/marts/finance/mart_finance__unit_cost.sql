@@ -7,7 +7,7 @@ with
 
 fact as (
 
-    select * from {{ ref('fct_ai_cost') }}
+    select * from {{ final_days_only(ref('fct_ai_cost'), 'charge_date') }}
 
 ),
 

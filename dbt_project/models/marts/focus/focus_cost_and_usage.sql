@@ -1,13 +1,13 @@
 -- The fact in FOCUS 1.2 words, for FinOps tools that read FOCUS: one row per
 -- fct_ai_cost row, FOCUS column names, our dimensions and AI measures as x_
--- extension columns. A view, so it never disagrees with the fact.
+-- extension columns. A table built with the fact in the same run, so it never
+-- disagrees with it, and readers of the published file never reach landing.
 --
 -- The charge attributes (category, class, frequency) are the fact's own. The
 -- FOCUS line's descriptive names (description, account, issuer, publisher,
 -- region and resource names, pricing unit, tags) are only presentation: they
 -- are looked up for cloud-line pools (macro focus_line_pool_id) and fall back
 -- to the fact's ids and names elsewhere.
-{{ config(materialized='view') }}
 
 with
 

@@ -7,13 +7,13 @@ with
 
 fact as (
 
-    select * from {{ ref('fct_ai_cost') }}
+    select * from {{ final_days_only(ref('fct_ai_cost'), 'charge_date') }}
 
 ),
 
 daily_value as (
 
-    select * from {{ ref('int_feature_value_converted') }}
+    select * from {{ final_days_only(ref('int_feature_value_converted'), 'kpi_date') }}
 
 ),
 
