@@ -105,6 +105,8 @@ def land(
     ``records`` raises, nothing under landing or quarantine changes.
     """
     landing_root, quarantine_root = Path(landing_root), Path(quarantine_root)
+    # Where a reader looks for rejects exists from the first extraction, rejects or not.
+    quarantine_root.mkdir(parents=True, exist_ok=True)
     extracted_at = extracted_at or datetime.now(UTC)
     days = window.days()
     first_day = days[0]

@@ -17,9 +17,9 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+from sandbox.server import DEMO_KEYS  # the doubles' own keys: `python -m sandbox serve` takes them
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEMO_OPENAI_KEY = "sk-admin-demo-northwind-local-only"
-DEMO_ANTHROPIC_KEY = "sk-ant-admin-demo-northwind-local-only"
 # Requests per day through the demo's LiteLLM proxy: enough to see, quick to load.
 LITELLM_ROWS_PER_DAY = 5_000
 LITELLM_SEED = 20261101
@@ -45,8 +45,8 @@ def _airflow_env(home: Path, url: str, sandbox_dir: Path) -> dict[str, str]:
         "COSTBRIDGE_OPENAI_BASE_URL": url,
         "COSTBRIDGE_ANTHROPIC_BASE_URL": url,
         "COSTBRIDGE_PROMETHEUS_URL": url,
-        "OPENAI_ADMIN_KEY": DEMO_OPENAI_KEY,
-        "ANTHROPIC_ADMIN_KEY": DEMO_ANTHROPIC_KEY,
+        "OPENAI_ADMIN_KEY": DEMO_KEYS["openai"],
+        "ANTHROPIC_ADMIN_KEY": DEMO_KEYS["anthropic"],
         "AIRFLOW_HOME": str(airflow_home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(REPO_ROOT / "dags"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
@@ -115,7 +115,7 @@ def main() -> None:
     write_value_kpis(org, sandbox_dir / "value", files_start, end)
     print(f"    files under {sandbox_dir}")
 
-    keys = {"openai": DEMO_OPENAI_KEY, "anthropic": DEMO_ANTHROPIC_KEY}
+    keys = DEMO_KEYS
     with running_postgres() as pg, serve(org, admin_keys=keys) as api:
         print(f"    provider APIs and Prometheus served on {api.url}")
         litellm_dsn = pg.create_database("litellm")

@@ -201,3 +201,11 @@ def test_schema_files_let_duckdb_read_a_glob_before_anything_landed(tmp_path):
         relation = duckdb.sql(f"select * from read_parquet('{tmp_path}/*/{name}/*/*.parquet')")
         assert relation.columns == dataset.schema.names
         assert relation.fetchall() == []
+
+
+def test_the_quarantine_folder_exists_after_a_clean_extraction(tmp_path):
+    # The README sends readers to quarantine/: it is there, empty, when nothing was rejected.
+    result = run(tmp_path, [usage(1, "r1")])
+    assert result.rows_quarantined == 0
+    assert (tmp_path / "quarantine").is_dir()
+    assert list((tmp_path / "quarantine").rglob("*.parquet")) == []
