@@ -9,7 +9,7 @@ import threading
 from datetime import date
 from pathlib import Path
 
-from sandbox import files
+from sandbox import files, telemetry
 from sandbox.org import DemoOrg
 from sandbox.server import serve
 
@@ -38,6 +38,8 @@ def _files(args: argparse.Namespace) -> int:
         return 2
     written = files.write_focus_export(org, out / "focus", start, end)
     written += files.write_value_kpis(org, out / "value", start, end)
+    written += telemetry.write_nvidia_smi_logs(org, out / "nvidia_smi", start, end)
+    written += telemetry.write_otel_spans(org, out / "otel", start, end)
     written.append(files.write_openmetrics(org, out / "prometheus" / "dcgm.om", start, end,
                                            args.step))
     print(f"wrote {len(written)} files under {out}")
@@ -53,7 +55,9 @@ def main(argv: list[str] | None = None) -> int:
     p_serve.add_argument("--port", type=int, default=0)
     p_serve.add_argument("--url-file", help="write the bound URL here once listening")
     p_serve.set_defaults(func=_serve)
-    p_files = sub.add_parser("files", help="write FOCUS, value and OpenMetrics files")
+    p_files = sub.add_parser(
+        "files", help="write FOCUS, value, nvidia-smi, OTel span and OpenMetrics files"
+    )
     p_files.add_argument("--out", required=True)
     p_files.add_argument("--start", required=True, help="YYYY-MM-DD (inclusive)")
     p_files.add_argument("--end", required=True, help="YYYY-MM-DD (exclusive)")

@@ -96,6 +96,7 @@ def main() -> None:
     from sandbox.org import DemoOrg
     from sandbox.server import serve
     from sandbox.services import running_postgres
+    from sandbox.telemetry import write_nvidia_smi_logs, write_otel_spans
 
     started = time.monotonic()
     home = Path(os.environ.get("COSTBRIDGE_HOME") or REPO_ROOT / ".costbridge").resolve()
@@ -113,7 +114,9 @@ def main() -> None:
     files_start = start - timedelta(days=7)
     write_focus_export(org, sandbox_dir / "focus", files_start, end)
     write_value_kpis(org, sandbox_dir / "value", files_start, end)
-    print(f"    files under {sandbox_dir}")
+    write_nvidia_smi_logs(org, sandbox_dir / "nvidia_smi", files_start, end)
+    write_otel_spans(org, sandbox_dir / "otel", files_start, end)
+    print(f"    files under {sandbox_dir} (FOCUS bill, KPIs, nvidia-smi logs, OTel spans)")
 
     keys = DEMO_KEYS
     with running_postgres() as pg, serve(org, admin_keys=keys) as api:

@@ -206,8 +206,35 @@ def monthly_rows(org: DemoOrg, day: date) -> list[dict[str, Any]]:
     return rows
 
 
+def gpu_box_rows(org: DemoOrg, day: date) -> list[dict[str, Any]]:
+    """EC2 lines of the GPU boxes outside Kubernetes (`gpu_boxes`): billed like the nodes."""
+    cluster = org.gpu_cluster
+    rows = []
+    for box in org.gpu_boxes:
+        price = Decimal(str(box["hourly_price"]))
+        row = _usage(_base(org, day), cost=price * 24, unit_price=price,
+                     quantity=Decimal(24), unit="Hours")
+        row |= {
+            "AvailabilityZone": f"{cluster['region_id']}a",
+            "ChargeDescription": f"${price} per On Demand Linux {box['instance_type']} "
+                                 f"Instance Hour",
+            "ResourceId": f"i-0{_short_hash(org.seed, box['hostname'], n=16)}",
+            "ResourceName": box["hostname"],
+            "ResourceType": "Instance",
+            "ServiceCategory": "Compute",
+            "ServiceName": "Amazon Elastic Compute Cloud",
+            "ServiceSubcategory": "Virtual Machines",
+            "SkuId": f"EC2-{box['instance_type'].upper()}",
+            "SkuMeter": f"BoxUsage:{box['instance_type']}",
+            "SkuPriceId": f"EC2-{box['instance_type'].upper()}.ONDEMAND",
+            "Tags": json.dumps({"host": box["hostname"]}),
+        }
+        rows.append(row)
+    return rows
+
+
 def usage_rows(org: DemoOrg, day: date) -> list[dict[str, Any]]:
-    return gpu_node_rows(org, day) + service_rows(org, day)
+    return gpu_node_rows(org, day) + gpu_box_rows(org, day) + service_rows(org, day)
 
 
 def focus_rows(org: DemoOrg, day: date) -> list[dict[str, Any]]:

@@ -171,6 +171,16 @@ class DemoOrg:
     def cloud_services(self) -> list[dict[str, Any]]:
         return self.raw["cloud_services"]
 
+    @property
+    def gpu_boxes(self) -> list[dict[str, Any]]:
+        """GPU hosts outside Kubernetes: billed on the bill, seen only by nvidia-smi."""
+        return self.raw.get("gpu_boxes") or []
+
+    @property
+    def otel_apps(self) -> list[dict[str, Any]]:
+        """Apps that trace their model calls as OpenTelemetry GenAI spans."""
+        return self.raw.get("otel_apps") or []
+
     # -- randomness ----------------------------------------------------------
 
     def rng(self, day: date | str, entity: str) -> np.random.Generator:

@@ -111,3 +111,21 @@ def test_price_book_bills_like_the_sandbox_until_the_price_change(model):
                 assert Decimal(row[column]) == Decimal(str(model[key])), (model["model"], column)
         if "batch_discount" in model:
             assert Decimal(row["batch_discount"]) == Decimal(str(model["batch_discount"]))
+
+
+def test_gpu_boxes_and_traced_apps_are_attributed_and_priced_as_the_org_says():
+    features = {f["feature"]: f["team"] for f in ORG["features"]}
+    hosts = rules_by("gpu_host")
+    for box in ORG["gpu_boxes"]:
+        rule = hosts[box["hostname"]]
+        assert (rule["team"], rule["feature"], rule["environment"]) == (
+            features[box["feature"]], box["feature"], box["environment"]
+        )
+    services = rules_by("otel_service_name")
+    priced = {(r["provider"], r["model_id"]) for r in seed("price_book")}
+    for app in ORG["otel_apps"]:
+        rule = services[app["service_name"]]
+        assert (rule["team"], rule["feature"], rule["environment"]) == (
+            features[app["feature"]], app["feature"], app["environment"]
+        )
+        assert (app["provider"], app["model"]) in priced

@@ -162,7 +162,12 @@ def test_focus_bill_lines(org):
     day = date(2026, 10, 9)
     rows = focus.focus_rows(org, day)
     nodes = [r for r in rows if r["ResourceType"] == "Instance"]
-    assert {r["ResourceName"] for r in nodes} == {"gpu-a100-0", "gpu-a10g-0", "gpu-a10g-1"}
+    # The cluster's three nodes and the GPU box outside Kubernetes, all on one bill.
+    assert {r["ResourceName"] for r in nodes} == {
+        "gpu-a100-0", "gpu-a10g-0", "gpu-a10g-1", "ds-gpu-box-0"
+    }
+    box = next(r for r in nodes if r["ResourceName"] == "ds-gpu-box-0")
+    assert box["BilledCost"] == Decimal("1.006") * 24
     a100 = next(r for r in nodes if r["ResourceName"] == "gpu-a100-0")
     assert a100["BilledCost"] == Decimal("32.7726") * 24
     assert '"owner": "ml-platform"' in a100["Tags"]
