@@ -40,41 +40,48 @@ converted as (
 
 ),
 
+valued as (
+
+    select
+        *,
+        cast(revenue as double) * rate_to_reporting as value
+    from converted
+
+),
+
 final as (
 
     select
         -- ids
-        converted.feature_kpi_id,
-        converted.feature_id,
+        valued.feature_kpi_id,
+        valued.feature_id,
 
         -- strings
-        converted.currency as revenue_currency,
+        valued.currency as revenue_currency,
         '{{ var("reporting_currency") }}' as reporting_currency,
         features.value_method,
 
         -- numerics
-        converted.active_users,
-        converted.conversions,
-        converted.revenue,
-        cast(converted.revenue as double) * converted.rate_to_reporting as value,
+        valued.active_users,
+        valued.conversions,
+        valued.revenue,
+        valued.value,
         cast(features.ai_value_share as double) as ai_value_share,
-        -- The baseline is in the revenue's currency: subtract, then convert.
-        cast(features.baseline_value_per_day as double) * converted.rate_to_reporting as baseline_value,
-        case features.value_method
-            when 'share' then
-                cast(converted.revenue as double) * converted.rate_to_reporting
-                * cast(features.ai_value_share as double)
-            when 'incremental' then
-                (cast(converted.revenue as double) - cast(features.baseline_value_per_day as double))
-                * converted.rate_to_reporting
+        -- The baseline is in the revenue's currency, so it converts at the revenue's rate.
+        cast(features.baseline_value_per_day as double) * valued.rate_to_reporting as baseline_value,
+        case
+            when features.value_method = 'share'
+                then valued.value * cast(features.ai_value_share as double)
+            when features.value_method = 'incremental'
+                then valued.value - cast(features.baseline_value_per_day as double) * valued.rate_to_reporting
         end as credited_value,
 
         -- dates
-        converted.kpi_date
+        valued.kpi_date
 
-    from converted
+    from valued
     left join features
-        on converted.feature_id = features.feature_id
+        on valued.feature_id = features.feature_id
 
 )
 

@@ -46,7 +46,7 @@ feature_value as (
         features.portfolio,
         sum(daily_value.value) as value,
         sum(daily_value.credited_value) as credited_value,
-        string_agg(distinct features.value_method, ', ' order by features.value_method) as value_methods
+        array_to_string(list_sort(list(distinct features.value_method)), ', ') as value_methods
     from daily_value
     inner join features
         on daily_value.feature_id = features.feature_id
