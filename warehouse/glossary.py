@@ -100,12 +100,31 @@ def _formula(metric: dict, measures: dict[str, tuple[str, dict]]) -> str:
     return f"{kind} metric (see {METRICS_FILE})"
 
 
+def mart_columns_by_metric(project_dir: Path | None = None) -> dict[str, list[str]]:
+    """metric name -> ["mart.column", ...]: the mart columns whose YAML config.meta.metric names it.
+
+    Those columns are computed with the metric's macro (dbt_project/macros/metrics.sql) and
+    tests/dbt/test_semantic_layer.py checks each against `mf query` at the mart's grain.
+    """
+    from warehouse.mart_docs import mart_models
+    from warehouse.settings import DBT_PROJECT_DIR
+
+    found: dict[str, list[str]] = {}
+    for model in mart_models(project_dir or DBT_PROJECT_DIR):
+        for column in model.get("columns") or []:
+            metric = ((column.get("config") or {}).get("meta") or {}).get("metric")
+            if metric:
+                found.setdefault(metric, []).append(f"{model['name']}.{column['name']}")
+    return found
+
+
 def _cell(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|")
 
 
-def render_glossary(manifest: dict) -> str:
-    """docs/metrics.md as text: the same manifest always renders the same page."""
+def render_glossary(manifest: dict, carriers: dict[str, list[str]] | None = None) -> str:
+    """docs/metrics.md as text: the same manifest (and marts' YAML) always renders the same page."""
+    carriers = mart_columns_by_metric() if carriers is None else carriers
     measures = _measures(manifest)
     metrics = role_metrics(manifest)
     role_names = {m["name"] for m in metrics}
@@ -145,6 +164,9 @@ def render_glossary(manifest: dict) -> str:
         ]
         if meta.get("unit"):
             lines.append(f"- Unit: {meta['unit']}")
+        if carriers.get(metric["name"]):
+            columns = ", ".join(f"`{c}`" for c in carriers[metric["name"]])
+            lines.append(f"- In the marts: {columns}")
         lines += ["", "| role | label | what it means for you |", "|---|---|---|"]
         for role in ROLES:
             words = meta["roles"][role]

@@ -17,8 +17,15 @@ ALLOCATION_METHODS = ["direct", "rule", "proportional", "even", "fixed", "idle",
 COST_TYPES = ["tokens", "gpu", "infra", "other"]
 # A cent, exclusive: sums that round to the same cent pass.
 CENT = 0.005
-# Engineering mart ratios and rates: column -> (low, high).
-MART_RANGES = {ENGINEERING_MART: {"cache_hit_rate": (0, 1), "gpu_busy_pct": (0, 100)}}
+# Engineering mart shares: column -> (low, high). Every ratio the marts carry is a 0-1 share
+# (a percent would be named *_pct), so a value above 1 is a broken formula, not a busy day.
+MART_RANGES = {
+    ENGINEERING_MART: {
+        "cache_hit_rate": (0, 1),
+        "gpu_utilisation": (0, 1),
+        "gpu_busy_share_of_allocated": (0, 1),
+    },
+}
 
 
 def expectations_by_batch(start: date, end: date, max_unallocated_share: float) -> dict[str, list]:

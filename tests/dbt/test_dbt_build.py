@@ -185,13 +185,16 @@ def test_feature_roi_shows_the_loss_making_feature(built):
         for r in query(
             built["warehouse"],
             """
-            select feature_id, cost, value, roi, is_loss_making
+            select feature_id, cost, value, roi, is_loss_making, value_method, ai_value_share,
+                credited_value
             from mart_product__feature_roi where week_start = date '2026-10-12'""",
         )
     )
-    cost, value, roi, loss = rows["ad-copy-gen"]
+    cost, value, roi, loss, method, share, credited = rows["ad-copy-gen"]
     assert cost == Decimal(150) and value == Decimal(4 * 12)  # estimated day 4 is not cost
-    assert roi == pytest.approx((48 - 150) / 150) and loss
+    # The seed credits AI with half of ad-copy-gen's value, and ROI uses only that half.
+    assert (method, share, credited) == ("share", 0.5, Decimal(24))
+    assert roi == pytest.approx((24 - 150) / 150) and loss
     assert rows["semantic-search"][2] > 0 and not rows["semantic-search"][3]
 
 

@@ -46,6 +46,29 @@ def test_feature_catalogue_matches():
     assert catalogue == {f["feature"]: f["team"] for f in ORG["features"]}
 
 
+def test_feature_catalogue_credits_ai_with_the_value_the_org_says():
+    def credit(method, share, baseline):
+        return (
+            method,
+            Decimal(str(share)) if share not in (None, "") else None,
+            Decimal(str(baseline)) if baseline not in (None, "") else None,
+        )
+
+    catalogue = {
+        r["feature_id"]: credit(r["value_method"], r["ai_value_share"], r["baseline_value_per_day"])
+        for r in seed("feature_catalogue")
+    }
+    org = {
+        f["feature"]: credit(
+            f["value_method"], f.get("ai_value_share"), f.get("baseline_value_per_day")
+        )
+        for f in ORG["features"]
+    }
+    assert catalogue == org
+    # The demo shows both methods, so both reach the marts.
+    assert {method for method, _, _ in catalogue.values()} == {"share", "incremental"}
+
+
 def test_every_key_but_the_unknown_one_is_attributed_as_the_org_says():
     rules = rules_by("api_key_id")
     features = {f["feature"]: f["team"] for f in ORG["features"]}

@@ -17,9 +17,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 
 from tests.dbt import landing_fixture as fx
 from warehouse import glossary
+from warehouse.mart_docs import mart_models
 
 pytestmark = pytest.mark.slow
 
@@ -33,6 +35,15 @@ ROLE_METRICS = {
     "cost_per_request",
     "feature_roi",
     "budget_burn",
+}
+
+
+# Read at collection time so a metric added to the YAML gets its own test case.
+SEMANTIC_METRICS = yaml.safe_load(
+    (REPO / "dbt_project" / "models" / "semantic" / "_semantic__metrics.yml").read_text()
+)["metrics"]
+ROLE_METRIC_YAML = {
+    m["name"]: m for m in SEMANTIC_METRICS if m["config"]["meta"].get("kind") == "role_metric"
 }
 
 
@@ -193,8 +204,8 @@ def test_mf_feature_roi_matches_the_product_mart(built):
     assert ("2026-10-12", "ad-copy-gen") in {(w, f) for w, f, _ in mart}
     for week, feature, roi in mart:
         assert_same(got[(week, feature)], roi, (week, feature))
-    # The fixture's loss-maker: (48 - 150) / 150.
-    assert number(got[("2026-10-12", "ad-copy-gen")]) == pytest.approx(-0.68)
+    # The fixture's loss-maker: half of its 48 of value is credited to AI, (24 - 150) / 150.
+    assert number(got[("2026-10-12", "ad-copy-gen")]) == pytest.approx(-0.84)
 
 
 def test_mf_gpu_utilisation_and_budget_burn_equal_sql(built):
@@ -251,3 +262,68 @@ def test_committed_glossary_is_generated_from_this_semantic_layer(built):
     # Both roles' words link to the one definition.
     assert "[Unit cost (per 1k tokens)](#cost_per_1k_tokens)" in committed
     assert "[Cost per 1k tokens](#cost_per_1k_tokens)" in committed
+
+
+def mart_columns_carrying(project: Path, metric: str) -> list[dict]:
+    """Mart columns whose config.meta.metric names `metric`, with the grain mf reads them at."""
+    found = []
+    for model in mart_models(project):
+        model_meta = (model.get("config") or {}).get("meta") or {}
+        for column in model.get("columns") or []:
+            meta = (column.get("config") or {}).get("meta") or {}
+            if meta.get("metric") != metric:
+                continue
+            grain = meta.get("semantic_grain") or model_meta.get("semantic_grain")
+            assert grain, f"{model['name']}.{column['name']}: no semantic_grain in its meta"
+            found.append({
+                "model": model["name"],
+                "column": column["name"],
+                "grain": {
+                    name: spec if isinstance(spec, dict) else {"group_by": spec}
+                    for name, spec in grain.items()
+                },
+                "where": meta.get("semantic_where", model_meta.get("semantic_where")),
+            })
+    return found
+
+
+def _mf_key(row: dict, grain: dict) -> tuple:
+    key = []
+    for spec in grain.values():
+        value = row[spec["group_by"]]
+        if spec["group_by"].startswith("metric_time__"):
+            value = value[:10]
+        key.append(value if value != "" else spec.get("null_as"))
+    return tuple(key)
+
+
+@pytest.mark.parametrize("metric", sorted(ROLE_METRIC_YAML))
+def test_every_mart_column_with_a_metrics_label_equals_mf_query(built, metric):
+    """A role metric's number in a mart is MetricFlow's number for the mart's grain.
+
+    Every role metric must be carried by at least one mart column (config.meta.metric in the
+    mart's YAML), so a new metric, or a mart re-deriving a formula, fails here.
+    """
+    columns = mart_columns_carrying(built["project"], metric)
+    assert columns, f"no mart column carries the {metric!r} metric (config.meta.metric)"
+    additive = ROLE_METRIC_YAML[metric]["type"] == "simple"
+    for carried in columns:
+        grain = carried["grain"]
+        rows = mf_query(built, [metric], [spec["group_by"] for spec in grain.values()])
+        got = {_mf_key(row, grain): row[metric] for row in rows}
+        assert len(got) == len(rows), "the grain must name one mf row per key"
+        where = f"where {carried['where']}" if carried["where"] else ""
+        keys = ", ".join(f"cast({name} as varchar)" for name in grain)
+        mart = query(
+            built,
+            f"select distinct {keys}, cast({carried['column']} as double) "
+            f"from {carried['model']} {where}",
+        )
+        what = f"{carried['model']}.{carried['column']}"
+        assert len({tuple(r[:-1]) for r in mart}) == len(mart), f"{what} is not one value per key"
+        assert any(r[-1] not in (None, 0) for r in mart), f"{what}: nothing to compare"
+        for *key, value in mart:
+            cell = got.get(tuple(key), "")
+            if cell == "" and additive and value == 0:
+                continue  # a sum over no rows is 0 in the mart and absent in mf
+            assert_same(cell, value, (what, key))

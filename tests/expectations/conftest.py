@@ -211,9 +211,10 @@ def build_warehouse(path: Path, statements: list[str] = ()) -> Path:
                 billed_cost decimal(38, 12)
             );
             create table mart_engineering__token_efficiency as
-            select d::date as charge_date, team, hit as cache_hit_rate, busy as gpu_busy_pct
-            from (values ('2026-10-01', 'search', 0.44, 55.0),
-                         ('2026-10-02', 'search', 0.40, 61.5)) t(d, team, hit, busy);
+            select d::date as charge_date, team, hit as cache_hit_rate, paid as gpu_utilisation,
+                busy as gpu_busy_share_of_allocated
+            from (values ('2026-10-01', 'search', 0.44, 0.45, 0.55),
+                         ('2026-10-02', 'search', 0.40, 0.52, 0.615)) t(d, team, hit, paid, busy);
         """)
         con.executemany("insert into fct_ai_cost values (?, ?, ?, ?, ?, ?, ?, ?)", FACT_ROWS)
         for statement in statements:

@@ -83,6 +83,25 @@ def test_out_of_range_mart_ratio_blocks(warehouse, tmp_path):
     assert _failed(result) == {"range.cache_hit_rate"}, result.summary()
 
 
+@pytest.mark.parametrize("column", ["gpu_utilisation", "gpu_busy_share_of_allocated"])
+def test_a_gpu_share_above_one_blocks(warehouse, tmp_path, column):
+    # 1.3 is what a share computed over the wrong denominator looks like; the old 0-100 range
+    # let it (and a percent written into a share column) through.
+    result = _run(warehouse(f"update mart_engineering__token_efficiency set {column} = 1.3 "
+                            "where charge_date = '2026-10-02'"), tmp_path)
+    assert not result.success
+    assert _failed(result) == {f"range.{column}"}, result.summary()
+    finding = result.blocking_failures[0]
+    assert finding["observed"] == [pytest.approx(1.3)]
+
+
+def test_a_share_column_missing_from_the_mart_blocks(warehouse, tmp_path):
+    result = _run(warehouse("alter table mart_engineering__token_efficiency "
+                            "drop column gpu_utilisation"), tmp_path)
+    assert not result.success
+    assert "exists.gpu_utilisation" in _failed(result), result.summary()
+
+
 def test_unallocated_share_over_maximum_only_warns(warehouse, tmp_path):
     # Move most of the day's GPU cost to unallocated: totals still conserve.
     path = warehouse("update fct_ai_cost set allocation_method = 'unallocated', "

@@ -1,6 +1,7 @@
 -- Daily business value per feature in the reporting currency: revenue at the
--- fx rate in force on its day. The value side of ROI for the product and
--- leadership marts, converted once.
+-- fx rate in force on its day, and the part of it AI is credited with (the
+-- feature catalogue's value_method). The value side of ROI for the product and
+-- leadership marts and the semantic layer, converted and credited once.
 with
 
 kpis as (
@@ -15,29 +16,20 @@ fx as (
 
 ),
 
-final as (
+features as (
+
+    select * from {{ ref('feature_catalogue') }}
+
+),
+
+converted as (
 
     select
-        -- ids
-        kpis.feature_kpi_id,
-        kpis.feature_id,
-
-        -- strings
-        kpis.currency as revenue_currency,
-        '{{ var("reporting_currency") }}' as reporting_currency,
-
-        -- numerics
-        kpis.active_users,
-        kpis.conversions,
-        kpis.revenue,
-        cast(kpis.revenue as double) * case
+        kpis.*,
+        case
             when kpis.currency = '{{ var("reporting_currency") }}' then 1.0
             else cast(fx.rate as double)
-        end as value,
-
-        -- dates
-        kpis.kpi_date
-
+        end as rate_to_reporting
     from kpis
     left join fx
         on
@@ -45,6 +37,51 @@ final as (
             and fx.to_currency = '{{ var("reporting_currency") }}'
             and kpis.kpi_date >= fx.valid_from
             and (fx.valid_to is null or kpis.kpi_date < fx.valid_to)
+
+),
+
+valued as (
+
+    select
+        *,
+        cast(revenue as double) * rate_to_reporting as value
+    from converted
+
+),
+
+final as (
+
+    select
+        -- ids
+        valued.feature_kpi_id,
+        valued.feature_id,
+
+        -- strings
+        valued.currency as revenue_currency,
+        '{{ var("reporting_currency") }}' as reporting_currency,
+        features.value_method,
+
+        -- numerics
+        valued.active_users,
+        valued.conversions,
+        valued.revenue,
+        valued.value,
+        cast(features.ai_value_share as double) as ai_value_share,
+        -- The baseline is in the revenue's currency, so it converts at the revenue's rate.
+        cast(features.baseline_value_per_day as double) * valued.rate_to_reporting as baseline_value,
+        case
+            when features.value_method = 'share'
+                then valued.value * cast(features.ai_value_share as double)
+            when features.value_method = 'incremental'
+                then valued.value - cast(features.baseline_value_per_day as double) * valued.rate_to_reporting
+        end as credited_value,
+
+        -- dates
+        valued.kpi_date
+
+    from valued
+    left join features
+        on valued.feature_id = features.feature_id
 
 )
 

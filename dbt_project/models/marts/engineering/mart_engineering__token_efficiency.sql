@@ -17,7 +17,7 @@ aggregated as (
         charge_date,
         team,
         coalesce(feature, 'unallocated') as feature,
-        coalesce(model_id, 'gpu:' || coalesce(sku_id, 'unknown')) as model_id,
+        {{ efficiency_model_id('model_id', 'sku_id') }} as model_id,
         coalesce(environment, 'unspecified') as environment,
         max(reporting_currency) as reporting_currency,
         sum(requests) as requests,
@@ -63,11 +63,13 @@ final as (
         cast(gpu_hours_busy as double) as gpu_hours_busy,
         cast(gpu_hours_idle as double) as gpu_hours_idle,
         {{ safe_divide('input_tokens + output_tokens', 'requests') }} as tokens_per_request,
-        {{ safe_divide('cached_input_tokens', 'input_tokens') }} as cache_hit_rate,
+        {{ metric_cache_hit_rate('cached_input_tokens', 'input_tokens') }} as cache_hit_rate,
         {{ safe_divide('output_tokens', 'input_tokens') }} as output_input_ratio,
-        {{ safe_divide('token_cost', '(input_tokens + output_tokens) / 1000.0') }} as cost_per_1k_tokens,
-        {{ safe_divide('token_cost', 'requests') }} as cost_per_request,
-        {{ safe_divide('gpu_hours_busy', 'gpu_hours_allocated') }} as gpu_busy_pct,
+        {{ metric_cost_per_1k_tokens('token_cost', 'input_tokens + output_tokens') }} as cost_per_1k_tokens,
+        {{ metric_cost_per_request('token_cost', 'requests') }} as cost_per_request,
+        {{ metric_gpu_utilisation('gpu_hours_busy', 'gpu_hours_busy + gpu_hours_idle') }} as gpu_utilisation,
+        -- Not a semantic metric: how hard the GPUs a pod held worked, whoever pays the idle.
+        {{ safe_divide('gpu_hours_busy', 'gpu_hours_allocated') }} as gpu_busy_share_of_allocated,
 
         -- dates
         cast(charge_date as date) as charge_date

@@ -173,8 +173,10 @@ final as (
         cast(tokens as bigint) as tokens,
         cast(requests as bigint) as requests,
         cast(gpu_hours as double) as gpu_hours,
-        {{ safe_divide('token_cost', 'tokens / 1000000.0') }} as cost_per_1m_tokens,
-        {{ safe_divide('token_cost', 'requests') }} as cost_per_request,
+        {{ metric_cost_per_1k_tokens('token_cost', 'tokens') }} as cost_per_1k_tokens,
+        -- The same metric per 1M tokens, the unit price lists use.
+        {{ metric_cost_per_1k_tokens('token_cost', 'tokens') }} * 1000 as cost_per_1m_tokens,
+        {{ metric_cost_per_request('token_cost', 'requests') }} as cost_per_request,
         {{ safe_divide('gpu_cost', 'gpu_hours') }} as cost_per_gpu_hour,
         cast(month_to_date_cost as decimal(38, 12)) as month_to_date_cost,
         cast(
@@ -184,6 +186,7 @@ final as (
         cast(days_in_month as integer) as days_in_month,
         cast(team_month_budget as decimal(38, 12)) as team_month_budget,
         cast(team_month_to_date_cost as decimal(38, 12)) as team_month_to_date_cost,
+        {{ metric_budget_burn('team_month_to_date_cost', 'team_month_budget') }} as team_budget_burn,
         cast(team_month_budget * days_elapsed / days_in_month as decimal(38, 12)) as team_budget_to_date,
         cast(
             team_month_to_date_cost - team_month_budget * days_elapsed / days_in_month as decimal(38, 12)

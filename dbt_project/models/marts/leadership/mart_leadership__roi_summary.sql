@@ -1,8 +1,10 @@
--- Leadership's view: per month and portfolio, spend, value, ROI, growth of
--- spend against the previous month, and the feature whose spend moved most.
--- Cost not attributed to a catalogue feature (shared, idle to owner,
--- unallocated) rolls up to portfolio 'unattributed', so the months' spend
--- adds up to the whole fact.
+-- Leadership's view: per month and portfolio, spend, value, the value
+-- credited to AI (the catalogue's value_method, shown beside it), ROI on the
+-- credited value, growth of spend against the previous month, and the
+-- feature whose spend moved most. Cost not attributed to a catalogue feature
+-- (shared, idle to owner, unallocated) rolls up to portfolio 'unattributed',
+-- so the months' spend adds up to the whole fact; ROI is a catalogue
+-- feature's measure (feature_roi), so 'unattributed' has none.
 with
 
 fact as (
@@ -42,7 +44,9 @@ feature_value as (
     select
         cast(date_trunc('month', daily_value.kpi_date) as date) as month_start,
         features.portfolio,
-        sum(daily_value.value) as value
+        sum(daily_value.value) as value,
+        sum(daily_value.credited_value) as credited_value,
+        array_to_string(list_sort(list(distinct features.value_method)), ', ') as value_methods
     from daily_value
     inner join features
         on daily_value.feature_id = features.feature_id
@@ -103,6 +107,8 @@ joined as (
         portfolio_months.portfolio,
         portfolio_months.spend,
         coalesce(feature_value.value, 0) as value,
+        coalesce(feature_value.credited_value, 0) as credited_value,
+        feature_value.value_methods,
         lag(portfolio_months.spend) over (
             partition by portfolio_months.portfolio
             order by portfolio_months.month_start
@@ -130,12 +136,17 @@ final as (
 
         -- strings
         cast(portfolio as varchar) as portfolio,
+        cast(value_methods as varchar) as value_methods,
         cast('{{ var("reporting_currency") }}' as varchar) as reporting_currency,
 
         -- numerics
         cast(spend as decimal(38, 12)) as spend,
         cast(value as decimal(38, 12)) as value,
-        {{ safe_divide('value - spend', 'spend') }} as roi,
+        cast(credited_value as decimal(38, 12)) as credited_value,
+        {{ safe_divide('credited_value', 'value') }} as credited_share_of_value,
+        case
+            when portfolio != 'unattributed' then {{ metric_feature_roi('credited_value', 'spend') }}
+        end as roi,
         cast(previous_month_spend as decimal(38, 12)) as previous_month_spend,
         {{ safe_divide('spend - previous_month_spend', 'previous_month_spend') }} as spend_growth,
         cast(top_mover_spend_change as decimal(38, 12)) as top_mover_spend_change,

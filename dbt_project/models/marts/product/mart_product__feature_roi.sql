@@ -1,6 +1,8 @@
 -- The product manager's view: per catalogue feature and ISO week (Monday
 -- start), what the feature cost, what value it brought (revenue from the value
--- source), ROI = (value - cost) / cost, and the margin trend week over week.
+-- source), the part of that value AI is credited with (the catalogue's
+-- value_method, shown beside the number), ROI = (credited value - cost) / cost,
+-- and the margin trend week over week.
 -- Costs not attributed to a catalogue feature (shared, idle to owner,
 -- unallocated) are not here; they stay visible in the fact and finance mart.
 with
@@ -43,7 +45,9 @@ weekly_value as (
         feature_id,
         sum(active_users) as active_user_days,
         sum(conversions) as conversions,
-        sum(value) as value
+        sum(value) as value,
+        sum(baseline_value) as baseline_value,
+        sum(credited_value) as credited_value
     from feature_value
     group by 1, 2
 
@@ -71,9 +75,13 @@ joined as (
         features.feature_name,
         features.team,
         features.portfolio,
+        features.value_method,
+        cast(features.ai_value_share as double) as ai_value_share,
         coalesce(cast(weekly_cost.cost as double), 0) as cost,
         coalesce(cast(weekly_cost.estimated_cost as double), 0) as estimated_cost,
         coalesce(weekly_value.value, 0) as value,
+        weekly_value.baseline_value,
+        coalesce(weekly_value.credited_value, 0) as credited_value,
         coalesce(weekly_value.active_user_days, 0) as active_user_days,
         coalesce(weekly_value.conversions, 0) as conversions
     from weeks
@@ -94,8 +102,8 @@ with_margin as (
 
     select
         *,
-        value - cost as margin,
-        lag(value - cost) over (
+        credited_value - cost as margin,
+        lag(credited_value - cost) over (
             partition by feature_id
             order by week_start
         ) as previous_week_margin
@@ -114,15 +122,19 @@ final as (
         cast(feature_name as varchar) as feature_name,
         cast(team as varchar) as team,
         cast(portfolio as varchar) as portfolio,
+        cast(value_method as varchar) as value_method,
         cast('{{ var("reporting_currency") }}' as varchar) as reporting_currency,
 
         -- numerics
         cast(cost as decimal(38, 12)) as cost,
         cast(estimated_cost as decimal(38, 12)) as estimated_cost,
         cast(value as decimal(38, 12)) as value,
+        cast(ai_value_share as double) as ai_value_share,
+        cast(baseline_value as decimal(38, 12)) as baseline_value,
+        cast(credited_value as decimal(38, 12)) as credited_value,
         cast(margin as decimal(38, 12)) as margin,
-        {{ safe_divide('value - cost', 'cost') }} as roi,
-        {{ safe_divide('margin', 'value') }} as margin_pct,
+        {{ metric_feature_roi('credited_value', 'cost') }} as roi,
+        {{ safe_divide('margin', 'credited_value') }} as margin_share,
         cast(active_user_days as bigint) as active_user_days,
         cast(conversions as bigint) as conversions,
         {{ safe_divide('cost', 'active_user_days') }} as cost_per_active_user,
@@ -131,7 +143,7 @@ final as (
         cast(margin - previous_week_margin as decimal(38, 12)) as margin_change,
 
         -- booleans
-        value < cost as is_loss_making,
+        credited_value < cost as is_loss_making,
 
         -- dates
         cast(week_start as date) as week_start
