@@ -1,12 +1,12 @@
 -- Daily value per catalogue feature and the part credited to AI: the value
 -- side of the feature_roi metric. Daily, so weeks (product) and months
 -- (leadership) both add up exactly; the crediting is int_feature_value_converted's,
--- the same the product and leadership marts read.
+-- the same the product and leadership marts read, on the same final days.
 with
 
 feature_value as (
 
-    select * from {{ ref('int_feature_value_converted') }}
+    select * from {{ final_days_only(ref('int_feature_value_converted'), 'kpi_date') }}
 
 ),
 
