@@ -23,8 +23,9 @@ def demo_focus(demo_home, tmp_path_factory):
 # focus-validator 2.2.1 checks InvoiceId's nullability on the whole column: all null
 # (InvoiceId-C-004-C) or none null (C-005-C), composed by C-003-C and C-000-O. A table
 # where invoiced rows carry their InvoiceId and estimated or provider-API rows have none
-# fails exactly these four, and nothing else; split by invoice, each part passes but for
-# C-005-C on the rows with no invoice to name (see focus_cost_and_usage.yml).
+# fails exactly these four, and nothing else. Split by invoice, the invoiced rows fail only
+# C-004-C ("null when not associated with an invoice", which they are) and the rows with no
+# invoice to name only C-005-C (see focus_cost_and_usage.yml).
 INVOICE_NULLABILITY = {"InvoiceId-C-000-O", "InvoiceId-C-003-C", "InvoiceId-C-004-C",
                        "InvoiceId-C-005-C"}
 
@@ -37,12 +38,12 @@ def test_demo_focus_table_fails_only_the_invoice_nullability_rules(demo_focus):
     assert counts["Pass"] > 100
 
 
-def test_demo_rows_with_an_invoice_pass_the_validator_outright(demo_focus, tmp_path):
+def test_demo_rows_with_an_invoice_fail_only_the_all_null_rule(demo_focus, tmp_path):
     warehouse, _ = demo_focus
     counts, failed, output = validate(
         export(warehouse, tmp_path / "invoiced.parquet", '"InvoiceId" is not null'))
-    assert failed == set(), output[-4000:]
-    assert counts["Fail"] == 0 and counts["Pass"] > 100
+    assert failed == {"InvoiceId-C-004-C"}, output[-4000:]
+    assert counts["Fail"] == 1 and counts["Pass"] > 100
 
 
 def test_demo_rows_without_an_invoice_fail_only_the_documented_rule(demo_focus, tmp_path):
