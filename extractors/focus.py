@@ -462,6 +462,9 @@ class FocusExtractor(Extractor):
         period = _timestamp(record.get("billing_period_start"))
         if period is not None and period.date() not in f.selected:
             return  # a newer export version of this billing period is read instead
+        details = record.get("sku_price_details")
+        if isinstance(details, list):  # a MAP column too; text that is not JSON lands as is
+            record["sku_price_details"] = json.dumps(dict(details), sort_keys=True)
         tags = record.get("tags")
         if isinstance(tags, list):  # a Parquet MAP column arrives as key/value pairs
             record["tags"] = tags = json.dumps(dict(tags), sort_keys=True)

@@ -57,6 +57,7 @@ FOCUS_COST_AND_USAGE = Dataset(
         pa.field("billing_account_name", pa.string()),
         pa.field("sub_account_id", pa.string()),
         pa.field("sub_account_name", pa.string()),
+        pa.field("invoice_id", pa.string()),  # FOCUS InvoiceId, where the export has it
         pa.field("invoice_issuer_name", pa.string()),
         pa.field("provider_name", pa.string()),
         pa.field("publisher_name", pa.string()),
@@ -73,6 +74,8 @@ FOCUS_COST_AND_USAGE = Dataset(
         pa.field("service_name", pa.string()),
         pa.field("sku_id", pa.string()),
         pa.field("sku_price_id", pa.string()),
+        pa.field("sku_meter", pa.string()),  # FOCUS 1.1+ SkuMeter, e.g. "Output Tokens"
+        pa.field("sku_price_details", pa.string()),  # FOCUS 1.1+ SkuPriceDetails, JSON text
         pa.field("region_id", pa.string()),
         pa.field("region_name", pa.string()),
         pa.field("availability_zone", pa.string()),

@@ -37,6 +37,7 @@ COLUMNS = (
 )
 
 AWS = "Amazon Web Services, Inc."
+PROVIDER = "AWS"
 REGION_NAMES = {"us-east-1": "US East (N. Virginia)"}
 SUBCATEGORIES = {
     "Amazon Simple Storage Service": "Object Storage",
@@ -78,8 +79,10 @@ def _base(org: DemoOrg, day: date) -> dict[str, Any]:
         "BillingPeriodEnd": _ts(p_end),
         "ChargePeriodStart": _ts(day),
         "ChargePeriodEnd": _ts(day + timedelta(days=1)),
-        "InvoiceIssuerName": AWS,
-        "ProviderName": "AWS",
+        # The issuer is the provider itself (no marketplace reseller): FOCUS requires
+        # BilledCost 0 where they differ (focus-validator BilledCost-C-005-C).
+        "InvoiceIssuerName": PROVIDER,
+        "ProviderName": PROVIDER,
         "PublisherName": AWS,
         "PricingCurrency": org.currency,
         "RegionId": cluster["region_id"],

@@ -12,7 +12,8 @@ from pathlib import Path
 pytest_plugins = ["tests.services.plugin"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-REALDATA = REPO_ROOT.parent / "shared" / "realdata"
+# ../shared/realdata next to a clone; COSTBRIDGE_REALDATA points elsewhere (a git worktree).
+REALDATA = Path(os.environ.get("COSTBRIDGE_REALDATA") or REPO_ROOT.parent / "shared" / "realdata")
 
 _airflow_home = Path(tempfile.mkdtemp(prefix="costbridge-test-airflow-"))
 os.environ["AIRFLOW_HOME"] = str(_airflow_home)

@@ -225,3 +225,16 @@ def test_parquet_dates_and_map_tags(tmp_path):
     pq.write_table(table, tmp_path / "export" / "bill.parquet")
     run(tmp_path, tmp_path / "export")
     assert json.loads(landed(tmp_path).column("tags")[0].as_py()) == {"team": "search"}
+
+
+def test_invoice_id_and_token_sku_columns_land_where_the_export_has_them(tmp_path):
+    details = '{"ModelId": "m-1", "TokenDirection": "Output"}'
+    rows = [row(1, "9.99", InvoiceId="INV-202610-1"), row(2, "1.25")]
+    columns = [*COLUMNS_12, "SkuMeter", "SkuPriceDetails"]
+    rows = [{**r, "SkuMeter": "Output Tokens", "SkuPriceDetails": details} for r in rows]
+    write_csv(tmp_path / "export" / "export-2026-10-a1b2c3d4.csv", rows, columns=columns)
+    run(tmp_path, tmp_path / "export")
+    landed_rows = landed(tmp_path).sort_by("record_ref").to_pylist()
+    assert [r["invoice_id"] for r in landed_rows] == ["INV-202610-1", None]
+    assert landed_rows[0]["sku_meter"] == "Output Tokens"
+    assert json.loads(landed_rows[0]["sku_price_details"]) == json.loads(details)

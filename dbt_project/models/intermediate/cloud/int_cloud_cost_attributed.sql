@@ -11,6 +11,9 @@
 --                   day, whoever had direct cost; they sum to 100, a test).
 -- Under proportional and even, a shared line on a day with no direct cost
 -- goes to 'unallocated'.
+-- A token line (stg_focus__cost_and_usage.token_class set: Bedrock, Azure OpenAI,
+-- Vertex per-token charges) is attributed the same way and becomes cost_type
+-- 'tokens' with its model and token class; its money stays the line's.
 {%- set shared_strategy = strategy_var('shared_cost_strategy', ['proportional', 'even', 'fixed']) %}
 with
 
@@ -125,6 +128,7 @@ classified as (
     'sub_account_id', 'billing_currency', 'consumed_unit', 'charge_category', 'charge_class',
     'charge_frequency', 'attribution_rule_id', 'billed_cost', 'effective_cost', 'list_cost',
     'consumed_quantity', 'is_shared_cost', 'charge_date', 'billing_period_start',
+    'token_model_id', 'token_model_family', 'token_class',
 ] %}
 
 direct_rows as (
@@ -293,7 +297,14 @@ final as (
         project,
         environment,
         allocation_method,
-        case when charge_category = 'Usage' then 'infra' else 'other' end as cost_type,
+        case
+            when token_class is not null then 'tokens'
+            when charge_category = 'Usage' then 'infra'
+            else 'other'
+        end as cost_type,
+        token_model_id,
+        token_model_family,
+        token_class,
         pool_share,
         cast(billed_cost * pool_share as decimal(38, 12)) as billed_cost,
         cast(effective_cost * pool_share as decimal(38, 12)) as effective_cost,

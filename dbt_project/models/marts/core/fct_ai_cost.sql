@@ -48,6 +48,14 @@ teams as (
 
 ),
 
+price_book_families as (
+
+    select model_id, min(model_family) as model_family
+    from {{ ref('price_book') }}
+    group by 1
+
+),
+
 fx as (
 
     select * from {{ ref('int_fx_rates_ranged') }}
@@ -132,17 +140,24 @@ focus_allocated as (
         end as workload_type,
         gpu_hours_allocated,
         gpu_hours_busy,
-        gpu_hours_idle
+        gpu_hours_idle,
+        cast(null as varchar) as token_model_id,
+        cast(null as varchar) as token_model_family,
+        cast(null as varchar) as token_class
     from gpu
 
     union all
 
     select
         {{ focus_columns | join(',\n        ') }},
-        cast(null as varchar) as workload_type,
+        -- a per-token line on a cloud bill is a foundation-model API call
+        case when cost_type = 'tokens' then 'inference' end as workload_type,
         0.0 as gpu_hours_allocated,
         0.0 as gpu_hours_busy,
-        0.0 as gpu_hours_idle
+        0.0 as gpu_hours_idle,
+        token_model_id,
+        token_model_family,
+        token_class
     from cloud
 
 ),
@@ -169,8 +184,10 @@ focus_rows as (
         allocation_method,
         is_shared_cost,
         is_idle_cost,
-        cast(null as varchar) as model_id,
-        cast(null as varchar) as model_family,
+        -- token lines (int_cloud_cost_attributed): the bill's model, its family from the price
+        -- book where it knows the model, else as the bill names it
+        case when cost_type = 'tokens' then coalesce(token_model_id, sku_id) end as model_id,
+        coalesce(price_book_families.model_family, token_model_family) as model_family,
         workload_type,
         cost_type,
         'billed' as cost_basis,
@@ -189,15 +206,21 @@ focus_rows as (
         effective_cost,
         list_cost,
         cast(null as decimal(38, 12)) as estimated_cost,
-        cast(0 as bigint) as input_tokens,
-        cast(0 as bigint) as cached_input_tokens,
-        cast(0 as bigint) as output_tokens,
+        -- input tokens include cached ones, as in the provider API rows
+        cast(case when token_class in ('input', 'cached_input', 'cache_write_input')
+            then round(consumed_quantity) else 0 end as bigint) as input_tokens,
+        cast(case when token_class = 'cached_input' then round(consumed_quantity) else 0 end
+            as bigint) as cached_input_tokens,
+        cast(case when token_class = 'output' then round(consumed_quantity) else 0 end
+            as bigint) as output_tokens,
         cast(0 as bigint) as requests,
         gpu_hours_allocated,
         gpu_hours_busy,
         gpu_hours_idle,
         consumed_quantity
     from focus_allocated
+    left join price_book_families
+        on focus_allocated.token_model_id = price_book_families.model_id
 
 ),
 

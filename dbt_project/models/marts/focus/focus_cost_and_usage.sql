@@ -8,6 +8,12 @@
 -- region and resource names, pricing unit, tags) are only presentation: they
 -- are looked up for cloud-line pools (macro focus_line_pool_id) and fall back
 -- to the fact's ids and names elsewhere.
+--
+-- Invoice and issuer are the bill's, not the pool's: a GPU pool or any other row
+-- that is not one FOCUS line takes them from the bill it sits on (billing
+-- account x provider x billing period) when that bill names one issuer and one
+-- invoice, so every row of one bill names its issuer alike. Rows that no
+-- FOCUS bill carries (provider APIs, estimates) have no InvoiceId.
 
 with
 
@@ -29,6 +35,7 @@ line_names as (
         {{ focus_line_pool_id('focus_line_id', 'charge_date') }} as billing_pool_id,
         billing_account_name,
         sub_account_name,
+        invoice_id,
         invoice_issuer_name,
         publisher_name,
         charge_description,
@@ -37,6 +44,20 @@ line_names as (
         resource_name,
         tags_json
     from focus_lines
+
+),
+
+bills as (
+
+    select
+        billing_account_id,
+        provider_name,
+        billing_period_start,
+        min(invoice_id) as invoice_id,
+        min(invoice_issuer_name) as invoice_issuer_name
+    from focus_lines
+    group by 1, 2, 3
+    having count(distinct invoice_id) <= 1 and count(distinct invoice_issuer_name) <= 1
 
 ),
 
@@ -51,7 +72,8 @@ enriched as (
         line_names.charge_description as line_charge_description,
         line_names.billing_account_name,
         line_names.sub_account_name,
-        line_names.invoice_issuer_name,
+        coalesce(line_names.invoice_id, bills.invoice_id) as invoice_id,
+        coalesce(line_names.invoice_issuer_name, bills.invoice_issuer_name) as invoice_issuer_name,
         line_names.publisher_name,
         line_names.pricing_unit as line_pricing_unit,
         line_names.region_name,
@@ -60,6 +82,11 @@ enriched as (
     from fact
     left join line_names
         on fact.billing_pool_id = line_names.billing_pool_id
+    left join bills
+        on
+            fact.billing_account_id = bills.billing_account_id
+            and fact.provider_name = bills.provider_name
+            and fact.billing_period_start = bills.billing_period_start
 
 ),
 
@@ -94,8 +121,8 @@ final as (
             charge_category
         ) as "ChargeDescription",
         charge_frequency as "ChargeFrequency",
-        -- The fact keeps no invoice ids; FOCUS wants null when none is known.
-        cast(null as varchar) as "InvoiceId",
+        -- Null where no bill names one (InvoiceId-C-005-C, documented for estimated rows).
+        invoice_id as "InvoiceId",
         timezone('UTC', cast(billing_period_start as timestamp)) as "BillingPeriodStart",
         timezone('UTC', cast(billing_period_start + interval 1 month as timestamp)) as "BillingPeriodEnd",
         timezone('UTC', cast(charge_date as timestamp)) as "ChargePeriodStart",

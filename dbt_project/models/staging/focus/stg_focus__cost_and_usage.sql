@@ -20,6 +20,8 @@ renamed as (
         region_id,
         resource_id,
         commitment_discount_id,
+        -- FOCUS InvoiceId, null where the export has none (the FOCUS 1.0 sample)
+        invoice_id,
 
         -- strings
         focus_version,
@@ -53,6 +55,10 @@ renamed as (
         consumed_unit,
         commitment_discount_type,
         tags as tags_json,
+        sku_meter,
+        -- SkuPriceDetails is JSON in FOCUS 1.2+; text that is not JSON is kept, never parsed
+        case when json_valid(sku_price_details) then sku_price_details end
+            as sku_price_details_json,
 
         -- numerics
         cast(pricing_quantity as double) as pricing_quantity,
@@ -81,6 +87,44 @@ renamed as (
 
     from source
 
+),
+
+token_lines as (
+
+    -- A token line (Bedrock, Azure OpenAI, Vertex on a FOCUS bill) is a Usage charge whose
+    -- ConsumedUnit is 'Tokens', as in the FOCUS 1.3 AI billing examples. Its model and token
+    -- class come from SkuPriceDetails (ModelId, ModelFamily, TokenDirection or TokenType,
+    -- TokenCacheAction), else the class from SkuMeter ("Cache Read Input Tokens").
+    select
+        *,
+        charge_category = 'Usage' and lower(trim(consumed_unit)) = 'tokens' as is_token_line,
+        lower(coalesce(
+            json_extract_string(sku_price_details_json, '$.TokenDirection'),
+            json_extract_string(sku_price_details_json, '$.TokenType')
+        )) as token_direction,
+        lower(json_extract_string(sku_price_details_json, '$.TokenCacheAction')) as cache_action
+    from renamed
+
+),
+
+final as (
+
+    select
+        * exclude (is_token_line, token_direction, cache_action),
+        case when is_token_line then json_extract_string(sku_price_details_json, '$.ModelId') end
+            as token_model_id,
+        case when is_token_line then json_extract_string(sku_price_details_json, '$.ModelFamily') end
+            as token_model_family,
+        case
+            when not is_token_line then null
+            when token_direction = 'output' or lower(sku_meter) like '%output%' then 'output'
+            when cache_action = 'read' or lower(sku_meter) like '%cache read%' then 'cached_input'
+            when cache_action = 'write' or lower(sku_meter) like '%cache write%'
+                then 'cache_write_input'
+            else 'input'
+        end as token_class
+    from token_lines
+
 )
 
-select * from renamed
+select * from final
