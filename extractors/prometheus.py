@@ -5,6 +5,17 @@ Prometheus answers ``{"status": "success", "data": {"resultType": "matrix", "res
 strings. It refuses more than 11,000 points per series, so the window is cut into
 half-open chunks; the inclusive ``end`` of each query is trimmed so a sample on a
 chunk boundary is landed once.
+
+The same Prometheus usually scrapes kube-state-metrics too: ``kube_node_info{node,
+provider_id}`` (dataset ``node_info``) names the cloud instance behind each Kubernetes
+node, which is how a FOCUS line that carries only a ResourceId (``i-0abc...``) finds
+its node's GPU metrics.
+
+DCGM's own ``Hostname`` label is the host name the exporter sees, which in
+Kubernetes is the exporter pod (or its container id), not the node. Scrape configs
+relabel ``__meta_kubernetes_pod_node_name`` into a node label (``kubernetes_node`` in
+NVIDIA's GPU Operator guide, ``node`` or ``nodename`` in other charts); the first of
+those present is the landed ``hostname``, and ``Hostname`` only when none is.
 """
 
 from __future__ import annotations
@@ -17,7 +28,7 @@ from extractors.base import Extractor, Record, register
 from extractors.errors import ConfigError, FatalSourceError
 from extractors.http import RETRY_OPTIONS, ApiClient, RetryPolicy
 from extractors.landing import Reject
-from extractors.schemas import DCGM_GPU_METRICS, Dataset
+from extractors.schemas import DCGM_GPU_METRICS, KUBE_NODE_INFO, Dataset
 
 QUERY_RANGE = "/api/v1/query_range"
 METRICS = (
@@ -36,6 +47,21 @@ LABELS = {  # DCGM exporter label -> landing column
     "pod": "pod",
     "container": "container",
 }
+# Node labels relabelling adds to DCGM series, most specific first; Hostname is last.
+NODE_LABELS = ("kubernetes_node", "node", "nodename", "Hostname")
+NODE_INFO_METRIC = "kube_node_info"
+NODE_INFO_LABELS = {  # kube-state-metrics label -> landing column
+    "node": "node",
+    "provider_id": "provider_id",
+    "internal_ip": "internal_ip",
+    "os_image": "os_image",
+    "kubelet_version": "kubelet_version",
+}
+
+
+def node_of(labels: Mapping[str, Any]) -> Any:
+    """The Kubernetes node of a DCGM series: a relabelled node label, else Hostname."""
+    return next((labels[k] for k in NODE_LABELS if labels.get(k)), None)
 
 
 def chunk_length(step_seconds: int, chunk_hours: float) -> timedelta:
@@ -44,10 +70,8 @@ def chunk_length(step_seconds: int, chunk_hours: float) -> timedelta:
     return timedelta(seconds=min(int(chunk_hours * 3600), longest))
 
 
-def parse_matrix(
-    body: Any, *, metric: str, step_seconds: int, chunk_end: datetime, where: str
-) -> Iterator[dict[str, Any] | Reject]:
-    """Rows from one query_range answer; samples at or after ``chunk_end`` are left out."""
+def _matrix(body: Any) -> list[Any]:
+    """The series of a successful query_range answer, or ValueError."""
     data = body.get("data") if isinstance(body, Mapping) else None
     if (
         not isinstance(body, Mapping)
@@ -59,8 +83,15 @@ def parse_matrix(
         raise ValueError(
             f"expected resultType matrix with a result list, got {data.get('resultType')!r}"
         )
+    return data["result"]
+
+
+def parse_matrix(
+    body: Any, *, metric: str, step_seconds: int, chunk_end: datetime, where: str
+) -> Iterator[dict[str, Any] | Reject]:
+    """Rows from one query_range answer; samples at or after ``chunk_end`` are left out."""
     cutoff = chunk_end.timestamp()
-    for series_index, series in enumerate(data["result"]):
+    for series_index, series in enumerate(_matrix(body)):
         labels = series.get("metric") if isinstance(series, Mapping) else None
         values = series.get("values") if isinstance(series, Mapping) else None
         if not isinstance(labels, Mapping) or not isinstance(values, list):
@@ -69,7 +100,8 @@ def parse_matrix(
             )
             continue
         base = {column: labels.get(label) for label, column in LABELS.items()}
-        name = f"{metric}{{Hostname={labels.get('Hostname')},gpu={labels.get('gpu')}}}"
+        base["hostname"] = node_of(labels)
+        name = f"{metric}{{node={base['hostname']},gpu={labels.get('gpu')}}}"
         for sample in values:
             if not isinstance(sample, list | tuple) or len(sample) != 2:
                 yield Reject(
@@ -98,10 +130,51 @@ def parse_matrix(
             }
 
 
+def parse_node_info(
+    body: Any, *, chunk_end: datetime, where: str
+) -> Iterator[dict[str, Any] | Reject]:
+    """One row per kube_node_info series in a query_range answer, at its first sample
+    before ``chunk_end``: the series is constant 1, only its labels carry facts."""
+    cutoff = chunk_end.timestamp()
+    for series_index, series in enumerate(_matrix(body)):
+        labels = series.get("metric") if isinstance(series, Mapping) else None
+        values = series.get("values") if isinstance(series, Mapping) else None
+        if (
+            not isinstance(labels, Mapping)
+            or not isinstance(values, list)
+            or not labels.get("node")
+        ):
+            yield Reject(
+                f"{where} series {series_index}",
+                "kube_node_info series without node label or values",
+                series,
+            )
+            continue
+        stamps = [
+            s[0]
+            for s in values
+            if isinstance(s, list | tuple)
+            and len(s) == 2
+            and isinstance(s[0], int | float)
+            and s[0] < cutoff
+        ]
+        if not stamps:
+            continue
+        first = min(stamps)
+        yield {
+            **{column: labels.get(label) for label, column in NODE_INFO_LABELS.items()},
+            "record_ref": f"{NODE_INFO_METRIC}{{node={labels['node']}}}@{first}",
+            "observed_at": datetime.fromtimestamp(first, UTC),
+        }
+
+
 @register
 class PrometheusDcgmExtractor(Extractor):
     type = "prometheus_dcgm"
-    datasets: ClassVar[dict[str, Dataset]] = {"gpu_metrics": DCGM_GPU_METRICS}
+    datasets: ClassVar[dict[str, Dataset]] = {
+        "gpu_metrics": DCGM_GPU_METRICS,
+        "node_info": KUBE_NODE_INFO,
+    }
     required_options = ("base_url",)
     optional_options = (
         "step_seconds",
@@ -136,6 +209,9 @@ class PrometheusDcgmExtractor(Extractor):
             base_url=self.options["base_url"],
             policy=RetryPolicy.from_options(self.options),
         )
+        if dataset is KUBE_NODE_INFO:
+            yield from self._node_info(client, step=step, length=length, selector=selector)
+            return
         for metric in self.options.get("metrics", METRICS):
             for chunk in self.window.chunks(length):
                 # query_range is inclusive at both ends; parse_matrix drops the end sample.
@@ -158,3 +234,23 @@ class PrometheusDcgmExtractor(Extractor):
                         window=self.window,
                         record=f"{QUERY_RANGE} {what}",
                     ) from None
+
+    def _node_info(
+        self, client: ApiClient, *, step: int, length: timedelta, selector: str
+    ) -> Iterator[Record]:
+        # The DCGM selector (e.g. a cluster label) scopes kube-state-metrics alike.
+        for chunk in self.window.chunks(length):
+            params = {
+                "query": f"{NODE_INFO_METRIC}{selector}",
+                "start": chunk.start_unix,
+                "end": chunk.end_unix,
+                "step": f"{step}s",
+            }
+            what = f"{NODE_INFO_METRIC} {chunk}"
+            body = client.get_json(QUERY_RANGE, params, what=what)
+            try:
+                yield from parse_node_info(body, chunk_end=chunk.end, where=what)
+            except ValueError as exc:
+                raise FatalSourceError(
+                    str(exc), source=self.name, window=self.window, record=f"{QUERY_RANGE} {what}"
+                ) from None

@@ -180,6 +180,25 @@ DCGM_GPU_METRICS = Dataset(
     ),
 )
 
+KUBE_NODE_INFO = Dataset(
+    name="kube_node_info",
+    version=1,
+    description=(
+        "kube-state-metrics kube_node_info from the Prometheus that holds the DCGM metrics: "
+        "one row per node series and query chunk, at the series' first sample in the chunk."
+    ),
+    partition_by="observed_at",
+    key=("source_name", "node", "provider_id", "observed_at"),
+    schema=_schema(
+        pa.field("node", pa.string(), nullable=False),  # Kubernetes node name
+        pa.field("provider_id", pa.string()),  # e.g. aws:///us-east-1a/i-0abc123
+        pa.field("internal_ip", pa.string()),
+        pa.field("os_image", pa.string()),
+        pa.field("kubelet_version", pa.string()),
+        pa.field("observed_at", TS, nullable=False),
+    ),
+)
+
 VALUE_FEATURE_KPIS = Dataset(
     name="value_feature_kpis",
     version=1,
@@ -340,6 +359,7 @@ DATASETS: dict[str, Dataset] = {
         ANTHROPIC_USAGE_MESSAGES,
         ANTHROPIC_COSTS,
         DCGM_GPU_METRICS,
+        KUBE_NODE_INFO,
         VALUE_FEATURE_KPIS,
         OTEL_GENAI_SPANS,
         NVIDIA_SMI_GPU_SAMPLES,

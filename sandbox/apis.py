@@ -395,7 +395,9 @@ def prometheus_query_range(org: DemoOrg, params: Params) -> Response:
     except PromError as exc:
         return exc.status, {"status": "error", "errorType": exc.error_type, "error": str(exc)}
     result = []
-    for labels, values in gpu.series(org, metric, start, end, step):
+    found = (gpu.node_info_series(org, start, end, step) if metric == "kube_node_info"
+             else gpu.series(org, metric, start, end, step))
+    for labels, values in found:
         if all(labels.get(k) == v for k, v in matchers.items()):
             result.append({
                 "metric": labels,

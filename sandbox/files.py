@@ -109,16 +109,15 @@ def write_value_kpis(org: DemoOrg, out_dir: Path | str, start: date, end: date) 
 
 
 def _label_text(labels: dict[str, str]) -> str:
-    inner = ",".join(
-        f'{k}="{v}"' for k, v in labels.items() if k != "__name__"
-    )
+    inner = ",".join(f'{k}="{v}"' for k, v in labels.items() if k != "__name__")
     return "{" + inner + "}"
 
 
 def write_openmetrics(
     org: DemoOrg, path: Path | str, start: date, end: date, step_seconds: int = 300
 ) -> Path:
-    """DCGM series of [start, end) as OpenMetrics text, ending in `# EOF`.
+    """DCGM series and kube-state-metrics kube_node_info of [start, end) as OpenMetrics
+    text, ending in `# EOF`.
 
     Samples are grouped per metric family and per series in time order, as
     `promtool tsdb create-blocks-from openmetrics` requires.
@@ -135,5 +134,11 @@ def write_openmetrics(
                 fh.writelines(
                     f"{prefix} {gpu.format_value(metric, v)} {int(t)}\n" for t, v in values
                 )
+        fh.write(
+            "# HELP kube_node_info Information about a cluster node.\n# TYPE kube_node_info gauge\n"
+        )
+        for labels, values in gpu.node_info_series(org, t0, t1, step_seconds):
+            prefix = "kube_node_info" + _label_text(labels)
+            fh.writelines(f"{prefix} 1 {int(t)}\n" for t, _ in values)
         fh.write("# EOF\n")
     return out

@@ -115,6 +115,11 @@ def _usage(row: dict, *, cost: Decimal, unit_price: Decimal, quantity: Decimal, 
     }
 
 
+def instance_id(org: DemoOrg, host: str) -> str:
+    """The EC2 instance id of a GPU node (its FOCUS ResourceId and kube provider_id)."""
+    return f"i-0{_short_hash(org.seed, host, n=16)}"
+
+
 def gpu_node_rows(org: DemoOrg, day: date) -> list[dict[str, Any]]:
     cluster = org.gpu_cluster
     rows = []
@@ -127,8 +132,10 @@ def gpu_node_rows(org: DemoOrg, day: date) -> list[dict[str, Any]]:
                 "AvailabilityZone": f"{cluster['region_id']}a",
                 "ChargeDescription": f"${price} per On Demand Linux {nt['instance_type']} "
                                      f"Instance Hour",
-                "ResourceId": f"i-0{_short_hash(org.seed, host, n=16)}",
-                "ResourceName": host,
+                # As in AWS's own FOCUS export: the instance id, no name. The
+                # warehouse finds the node through kube_node_info's provider_id.
+                "ResourceId": instance_id(org, host),
+                "ResourceName": "",
                 "ResourceType": "Instance",
                 "ServiceCategory": "Compute",
                 "ServiceName": "Amazon Elastic Compute Cloud",
@@ -221,8 +228,9 @@ def gpu_box_rows(org: DemoOrg, day: date) -> list[dict[str, Any]]:
             "AvailabilityZone": f"{cluster['region_id']}a",
             "ChargeDescription": f"${price} per On Demand Linux {box['instance_type']} "
                                  f"Instance Hour",
-            "ResourceId": f"i-0{_short_hash(org.seed, box['hostname'], n=16)}",
-            "ResourceName": box["hostname"],
+            # As AWS bills it: no name. The gpu_node_inventory seed says which host it is.
+            "ResourceId": instance_id(org, box["hostname"]),
+            "ResourceName": "",
             "ResourceType": "Instance",
             "ServiceCategory": "Compute",
             "ServiceName": "Amazon Elastic Compute Cloud",

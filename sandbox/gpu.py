@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 
+from sandbox.focus import instance_id
 from sandbox.org import DemoOrg
 
 METRICS = (
@@ -80,6 +81,11 @@ class Workload:
         return mask
 
 
+def exporter_pod(hostname: str) -> str:
+    """The DaemonSet pod of dcgm-exporter on a node: nvidia-dcgm-exporter-<5 chars>."""
+    return "nvidia-dcgm-exporter-" + hashlib.sha256(hostname.encode()).hexdigest()[:5]
+
+
 @dataclass(frozen=True)
 class Gpu:
     hostname: str
@@ -96,7 +102,10 @@ class Gpu:
             "UUID": self.uuid,
             "device": f"nvidia{self.index}",
             "modelName": self.model_name,
-            "Hostname": self.hostname,
+            # In Kubernetes DCGM's Hostname is the exporter pod; the scrape
+            # config relabels the pod's node into kubernetes_node (GPU Operator).
+            "Hostname": exporter_pod(self.hostname),
+            "kubernetes_node": self.hostname,
         }
 
 
@@ -192,7 +201,7 @@ def gpu_day(org: DemoOrg, gpu: Gpu, day: date) -> GpuDay:
 
 
 def format_value(metric: str, v: float) -> str:
-    if metric in ("DCGM_FI_DEV_GPU_UTIL", "DCGM_FI_DEV_FB_USED"):
+    if metric in ("DCGM_FI_DEV_GPU_UTIL", "DCGM_FI_DEV_FB_USED", "kube_node_info"):
         return str(int(v))
     return repr(float(v))
 
@@ -239,3 +248,25 @@ def series(
 
 def day_start_ts(day: date) -> float:
     return datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()
+
+
+def node_info_series(
+    org: DemoOrg, start: float, end: float, step: float
+) -> list[tuple[dict[str, str], list[tuple[float, float]]]]:
+    """kube-state-metrics kube_node_info: one constant-1 series per GPU node."""
+    cluster = org.gpu_cluster
+    times = start + step * np.arange(int(np.floor((end - start) / step)) + 1)
+    out = []
+    for nt in cluster["node_types"]:
+        for host in nt["nodes"]:
+            labels = {
+                "__name__": "kube_node_info",
+                "node": host,
+                "provider_id": f"aws:///{cluster['region_id']}a/{instance_id(org, host)}",
+                "internal_ip": "10.0.0." + str(1 + sum(host.encode()) % 250),
+                "os_image": "Amazon Linux 2",
+                "kubelet_version": "v1.30.4-eks",
+                "job": "kube-state-metrics",
+            }
+            out.append((labels, [(float(t), 1.0) for t in times]))
+    return out

@@ -2,8 +2,9 @@
 -- cost in fct_ai_cost equals the billed cost landed, to the cent. Landing
 -- pools are rebuilt here from staging, independently of the allocation models:
 -- an OpenAI project (Anthropic workspace) x day x model of cost buckets, a GPU node-day of
--- FOCUS lines (resource_name is a host DCGM or nvidia-smi measures; Tax and
--- Credit excluded), or any other single FOCUS line. A second check compares
+-- FOCUS lines (the lines int_gpu_node_billing_lines matches to a node by name,
+-- kube_node_info or the inventory seed; Tax and Credit excluded), or any other
+-- single FOCUS line. A second check compares
 -- each charge day's total with the raw landed sources (every billing dataset:
 -- OpenAI and Anthropic cost reports, FOCUS), so a row staging lost cannot
 -- hide. The fact is incremental, so this also catches a restatement that
@@ -28,32 +29,15 @@ focus_lines as (
 
 ),
 
-gpu_samples as (
-
-    select * from {{ ref('stg_dcgm__gpu_samples') }}
-
-),
-
 fact as (
 
     select * from {{ ref('fct_ai_cost') }}
 
 ),
 
-smi_samples as (
+gpu_node_lines as (
 
-    select * from {{ ref('stg_nvidia_smi__gpu_samples') }}
-
-),
-
-gpu_hosts as (
-
-    select hostname
-    from gpu_samples
-    where metric_name = 'DCGM_FI_DEV_GPU_UTIL'
-    union
-    select hostname
-    from smi_samples
+    select * from {{ ref('int_gpu_node_billing_lines') }}
 
 ),
 
@@ -99,14 +83,14 @@ landed as (
     select
         focus_lines.charge_date,
         case
-            when gpu_hosts.hostname is not null and focus_lines.charge_category not in ('Tax', 'Credit')
-                then 'focus:gpu:' || focus_lines.resource_name || ':' || cast(focus_lines.charge_date as varchar)
+            when gpu_node_lines.hostname is not null
+                then 'focus:gpu:' || gpu_node_lines.hostname || ':' || cast(focus_lines.charge_date as varchar)
             else 'focus:line:' || focus_lines.focus_line_id || ':' || cast(focus_lines.charge_date as varchar)
         end as billing_pool_id,
         focus_lines.billed_cost
     from focus_lines
-    left join gpu_hosts
-        on focus_lines.resource_name = gpu_hosts.hostname
+    left join gpu_node_lines
+        on focus_lines.focus_line_id = gpu_node_lines.focus_line_id
 
 ),
 

@@ -152,3 +152,13 @@ def test_gpu_boxes_and_traced_apps_are_attributed_and_priced_as_the_org_says():
             features[app["feature"]], app["feature"], app["environment"]
         )
         assert (app["provider"], app["model"]) in priced
+
+
+def test_the_gpu_boxes_outside_kubernetes_are_in_the_node_inventory():
+    from sandbox.focus import instance_id
+    from sandbox.org import DemoOrg
+
+    org = DemoOrg.load()
+    inventory = {r["resource_id"]: r["hostname"] for r in seed("gpu_node_inventory")}
+    for box in ORG["gpu_boxes"]:
+        assert inventory[instance_id(org, box["hostname"])] == box["hostname"]

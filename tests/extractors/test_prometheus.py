@@ -8,7 +8,7 @@ import pytest
 from extractors import run_source
 from extractors.config import SourceConfig
 from extractors.errors import FatalSourceError
-from extractors.prometheus import chunk_length, parse_matrix
+from extractors.prometheus import chunk_length, node_of, parse_matrix, parse_node_info
 from sandbox.org import DemoOrg
 from sandbox.server import serve
 from tests.extractors.conftest import FAST
@@ -33,6 +33,10 @@ def run(tmp_path, server, **options):
     )
 
 
+def _landed(tmp_path, dataset):
+    return ds.dataset(tmp_path / "landing" / "gpu_cluster" / dataset, format="parquet").to_table()
+
+
 def test_chunked_queries_land_each_sample_once(tmp_path, server):
     server.requests.clear()
     summary = run(
@@ -41,10 +45,11 @@ def test_chunked_queries_land_each_sample_once(tmp_path, server):
         step_seconds=600,
         chunk_hours=5,
         metrics=["DCGM_FI_DEV_GPU_UTIL", "DCGM_FI_DEV_POWER_USAGE"],
+        datasets=["gpu_metrics"],
     )
     counts = summary["datasets"]["dcgm_gpu_metrics"]
     assert counts["rows_quarantined"] == 0
-    table = ds.dataset(tmp_path / "landing" / "gpu_cluster", format="parquet").to_table()
+    table = _landed(tmp_path, "dcgm_gpu_metrics")
     keys = list(
         zip(
             *(table.column(c).to_pylist() for c in ("metric_name", "hostname", "gpu", "sample_at")),
@@ -109,4 +114,62 @@ def test_bad_samples_are_quarantined_not_landed():
     assert [r["value"] for r in rows if isinstance(r, dict)] == ["55", "NaN"]  # writer rejects NaN
     assert [r.reason for r in rows if not isinstance(r, dict)] == [
         "sample timestamp is not a number: 'x'"
+    ]
+
+
+def test_kube_node_info_lands_from_the_same_prometheus(tmp_path, server):
+    server.requests.clear()
+    summary = run(tmp_path, server, chunk_hours=12, metrics=["DCGM_FI_DEV_GPU_UTIL"])
+    assert summary["datasets"]["kube_node_info"]["rows_quarantined"] == 0
+    nodes = _landed(tmp_path, "kube_node_info").to_pylist()
+    # 3 GPU nodes x 2 twelve-hour chunks, each at its chunk's first sample.
+    assert len(nodes) == 6
+    assert {n["node"] for n in nodes} == {"gpu-a100-0", "gpu-a10g-0", "gpu-a10g-1"}
+    assert all(n["provider_id"].startswith("aws:///us-east-1a/i-0") for n in nodes)
+    assert {n["observed_at"] for n in nodes} == {
+        datetime(2026, 10, 14, tzinfo=UTC),
+        datetime(2026, 10, 14, 12, tzinfo=UTC),
+    }
+    queries = [r["query"]["query"][0] for r in server.requests]
+    assert queries.count("kube_node_info") == 2
+
+
+def test_dcgm_hostname_is_the_relabelled_node_not_the_exporter_pod(tmp_path, server):
+    run(tmp_path, server, metrics=["DCGM_FI_DEV_GPU_UTIL"], datasets=["gpu_metrics"])
+    hosts = set(_landed(tmp_path, "dcgm_gpu_metrics").column("hostname").to_pylist())
+    # The sandbox's Hostname label is nvidia-dcgm-exporter-<hash>, as in a real cluster.
+    assert hosts == {"gpu-a100-0", "gpu-a10g-0", "gpu-a10g-1"}
+
+
+def test_node_label_precedence():
+    pod = {"Hostname": "nvidia-dcgm-exporter-x7k2p"}
+    assert node_of(pod) == "nvidia-dcgm-exporter-x7k2p"
+    assert node_of(pod | {"nodename": "n3"}) == "n3"
+    assert node_of(pod | {"nodename": "n3", "node": "n2"}) == "n2"
+    assert node_of(pod | {"node": "n2", "kubernetes_node": "n1"}) == "n1"
+    assert node_of(pod | {"kubernetes_node": ""}) == "nvidia-dcgm-exporter-x7k2p"
+
+
+def test_a_kube_node_info_series_without_node_is_quarantined():
+    body = {
+        "status": "success",
+        "data": {
+            "resultType": "matrix",
+            "result": [
+                {"metric": {"provider_id": "aws:///z/i-1"}, "values": [[1791936000, "1"]]},
+                {"metric": {"node": "n1", "provider_id": "aws:///z/i-2"}, "values": []},
+                {
+                    "metric": {"node": "n2", "provider_id": "aws:///z/i-3"},
+                    "values": [[1791936300, "1"], [1791936000, "1"], [1791936600, "1"]],
+                },
+            ],
+        },
+    }
+    rows = list(parse_node_info(body, chunk_end=datetime.fromtimestamp(1791936600, UTC), where="q"))
+    assert [r.reason for r in rows if not isinstance(r, dict)] == [
+        "kube_node_info series without node label or values"
+    ]
+    landed = [r for r in rows if isinstance(r, dict)]
+    assert [(r["node"], r["provider_id"], r["observed_at"]) for r in landed] == [
+        ("n2", "aws:///z/i-3", datetime.fromtimestamp(1791936000, UTC))
     ]

@@ -18,11 +18,15 @@ import pytest
 from extractors import prometheus as prometheus_module
 from extractors import run_source
 from extractors.config import SourceConfig
-from extractors.schemas import DCGM_GPU_METRICS
+from extractors.prometheus import node_of
+from extractors.schemas import DCGM_GPU_METRICS, KUBE_NODE_INFO
+from sandbox import focus as sandbox_focus
 from sandbox.files import write_openmetrics as write_org_openmetrics
 from sandbox.org import DemoOrg
+from tests.conftest import REALDATA
 from tests.services.openmetrics import DCGM_GPUS, DCGM_HOURS, DCGM_START, dcgm_value
 
+REAL_SCRAPE = REALDATA / "dcgm_exporter_scrape_fixture" / "metrics_excerpt.prom"
 SAMPLE = re.compile(r"^(\w+)\{(.*)\} (\S+) (\S+)$")
 LABEL = re.compile(r'(\w+)="([^"]*)"')
 
@@ -41,14 +45,16 @@ def queries(monkeypatch):
     return sent
 
 
-def extract(base_url: str, tmp_path: Path, start, end, **options) -> list[dict]:
+def extract(
+    base_url: str, tmp_path: Path, start, end, dataset=DCGM_GPU_METRICS, **options
+) -> list[dict]:
     source = SourceConfig("gpu", "prometheus_dcgm", {"base_url": base_url, **options})
     summary = run_source(
         source, start, end, landing_root=tmp_path / "landing", quarantine_root=tmp_path / "q"
     )
-    assert summary["datasets"][DCGM_GPU_METRICS.name]["rows_quarantined"] == 0
+    assert summary["datasets"][dataset.name]["rows_quarantined"] == 0
     rows = []
-    for part in sorted((tmp_path / "landing").glob(f"gpu/{DCGM_GPU_METRICS.name}/*/*.parquet")):
+    for part in sorted((tmp_path / "landing").glob(f"gpu/{dataset.name}/*/*.parquet")):
         rows += pq.read_table(part).to_pylist()
     return rows
 
@@ -61,7 +67,13 @@ def points(params: dict) -> int:
 def test_landed_samples_equal_the_backfilled_ones_exactly(prometheus_server, tmp_path, queries):
     end = DCGM_START + timedelta(hours=DCGM_HOURS)
     rows = extract(
-        prometheus_server.base_url, tmp_path, DCGM_START, end, step_seconds=60, chunk_hours=1
+        prometheus_server.base_url,
+        tmp_path,
+        DCGM_START,
+        end,
+        step_seconds=60,
+        chunk_hours=1,
+        datasets=["gpu_metrics"],
     )
 
     minutes = DCGM_HOURS * 60
@@ -98,6 +110,7 @@ def test_a_range_too_long_for_one_query_is_chunked_under_the_real_limit(
         end,
         step_seconds=1,
         metrics=["DCGM_FI_DEV_GPU_UTIL"],
+        datasets=["gpu_metrics"],
     )
 
     assert len(queries) == 2 and all(points(q) <= 11_000 for q in queries)
@@ -119,7 +132,9 @@ def backfilled(path: Path) -> dict[tuple, float]:
         if match:
             name, labels, value, ts = match.groups()
             tags = dict(LABEL.findall(labels))
-            key = (name, tags["Hostname"], tags["gpu"], tags.get("pod"), int(float(ts)))
+            if name == "kube_node_info":
+                continue
+            key = (name, node_of(tags), tags["gpu"], tags.get("pod"), int(float(ts)))
             samples[key] = float(value)
     return samples
 
@@ -152,3 +167,62 @@ def test_the_demo_orgs_gpu_day_lands_in_full(prometheus_factory, tmp_path):
         previous = (*key[:4], key[4] - 300)
         assert previous in expected and got[key] == pytest.approx(expected[previous]), key
     assert all(r["sample_at"] < datetime(2026, 10, 16, tzinfo=UTC) for r in rows)
+
+
+def test_kube_node_info_lands_from_the_prometheus_that_holds_dcgm(prometheus_factory, tmp_path):
+    org = DemoOrg.load()
+    day = date(2026, 10, 15)
+    om = write_org_openmetrics(org, tmp_path / "org.om", day, day + timedelta(days=1))
+    server = prometheus_factory(om)
+
+    nodes = extract(
+        server.base_url, tmp_path, day, day + timedelta(days=1), KUBE_NODE_INFO, chunk_hours=6
+    )
+    dcgm = pq.read_table(
+        tmp_path / "landing" / "gpu" / DCGM_GPU_METRICS.name, columns=["hostname"]
+    ).column("hostname")
+
+    # One row per node and six-hour chunk, each at the chunk's first sample.
+    assert len(nodes) == 3 * 4
+    assert {(n["node"], n["provider_id"]) for n in nodes} == {
+        (host, f"aws:///us-east-1a/{sandbox_focus.instance_id(org, host)}")
+        for host in ("gpu-a100-0", "gpu-a10g-0", "gpu-a10g-1")
+    }
+    assert {n["observed_at"].hour for n in nodes} == {0, 6, 12, 18}
+    assert all(n["kubelet_version"] and n["internal_ip"] for n in nodes)
+    # The DCGM series of the same scrape carry the exporter pod as Hostname; their
+    # kubernetes_node label is the node kube_node_info names.
+    assert set(dcgm.to_pylist()) == {n["node"] for n in nodes}
+
+
+@pytest.mark.realdata
+@pytest.mark.skipif(not REAL_SCRAPE.exists(), reason=f"real DCGM scrape {REAL_SCRAPE} is absent")
+def test_the_real_dcgm_scrape_maps_to_a_node(prometheus_factory, tmp_path):
+    # A real dcgm-exporter scrape outside Kubernetes: Hostname is the exporter's
+    # container id and no node label exists, so Hostname is the node, exactly as the
+    # scrape names it; the same series relabelled with kubernetes_node land under it.
+    stamp = int(DCGM_START.timestamp())
+    lines = []
+    for line in REAL_SCRAPE.read_text().splitlines():
+        if line.startswith("DCGM_FI_DEV_GPU_UTIL{"):
+            lines.append(f"{line} {stamp}")
+            relabelled = line.replace("{", '{kubernetes_node="ip-10-0-1-23.ec2.internal",', 1)
+            lines.append(f"{relabelled} {stamp}")
+    assert lines, "the real scrape has no DCGM_FI_DEV_GPU_UTIL sample"
+    om = tmp_path / "real.om"
+    om.write_text("# TYPE DCGM_FI_DEV_GPU_UTIL gauge\n" + "\n".join(lines) + "\n# EOF\n")
+    real_hostname = dict(LABEL.findall(lines[0]))["Hostname"]
+    server = prometheus_factory(om)
+
+    rows = extract(
+        server.base_url,
+        tmp_path,
+        DCGM_START.date(),
+        DCGM_START.date() + timedelta(days=1),
+        metrics=["DCGM_FI_DEV_GPU_UTIL"],
+        datasets=["gpu_metrics"],
+    )
+
+    at_stamp = [r for r in rows if r["sample_at"] == DCGM_START]
+    assert {r["hostname"] for r in at_stamp} == {real_hostname, "ip-10-0-1-23.ec2.internal"}
+    assert {r["uuid"] for r in at_stamp} == {dict(LABEL.findall(lines[0]))["UUID"]}

@@ -15,15 +15,46 @@ from sandbox.__main__ import main
 
 REALDATA = Path(__file__).parents[2].parent / "shared" / "realdata"
 FOCUS_12_MANDATORY = {
-    "BilledCost", "EffectiveCost", "ListCost", "ContractedCost", "BillingCurrency",
-    "BillingPeriodStart", "BillingPeriodEnd", "ChargePeriodStart", "ChargePeriodEnd",
-    "ChargeCategory", "ChargeClass", "ChargeDescription", "ChargeFrequency",
-    "ServiceCategory", "ServiceName", "ProviderName", "PublisherName", "InvoiceIssuerName",
-    "BillingAccountId", "BillingAccountName", "SubAccountId", "SubAccountName", "RegionId",
-    "RegionName", "ResourceId", "ResourceName", "ResourceType", "SkuId", "SkuPriceId",
-    "PricingCategory", "PricingQuantity", "PricingUnit", "ConsumedQuantity", "ConsumedUnit",
-    "ListUnitPrice", "ContractedUnitPrice", "CommitmentDiscountId", "CommitmentDiscountType",
-    "AvailabilityZone", "Tags",
+    "BilledCost",
+    "EffectiveCost",
+    "ListCost",
+    "ContractedCost",
+    "BillingCurrency",
+    "BillingPeriodStart",
+    "BillingPeriodEnd",
+    "ChargePeriodStart",
+    "ChargePeriodEnd",
+    "ChargeCategory",
+    "ChargeClass",
+    "ChargeDescription",
+    "ChargeFrequency",
+    "ServiceCategory",
+    "ServiceName",
+    "ProviderName",
+    "PublisherName",
+    "InvoiceIssuerName",
+    "BillingAccountId",
+    "BillingAccountName",
+    "SubAccountId",
+    "SubAccountName",
+    "RegionId",
+    "RegionName",
+    "ResourceId",
+    "ResourceName",
+    "ResourceType",
+    "SkuId",
+    "SkuPriceId",
+    "PricingCategory",
+    "PricingQuantity",
+    "PricingUnit",
+    "ConsumedQuantity",
+    "ConsumedUnit",
+    "ListUnitPrice",
+    "ContractedUnitPrice",
+    "CommitmentDiscountId",
+    "CommitmentDiscountType",
+    "AvailabilityZone",
+    "Tags",
 }
 
 
@@ -40,12 +71,16 @@ def test_focus_export_one_file_per_month_with_mandatory_columns(org, tmp_path):
     # Sep 30 is the month end: its Tax and Credit lines are in the export.
     assert {r["ChargeCategory"] for r in september} == {"Usage", "Tax", "Credit"}
     assert {r["ChargePeriodStart"] for r in september} == {
-        "2026-09-29T00:00:00Z", "2026-09-30T00:00:00Z"}
+        "2026-09-29T00:00:00Z",
+        "2026-09-30T00:00:00Z",
+    }
     assert "NULL" in {r["CommitmentDiscountId"] for r in september}
     total = sum(Decimal(r["BilledCost"]) for p in paths for r in _read(p))
-    expected = sum(r["BilledCost"] for d in (date(2026, 9, 29), date(2026, 9, 30),
-                                             date(2026, 10, 1), date(2026, 10, 2))
-                   for r in focus.focus_rows(org, d))
+    expected = sum(
+        r["BilledCost"]
+        for d in (date(2026, 9, 29), date(2026, 9, 30), date(2026, 10, 1), date(2026, 10, 2))
+        for r in focus.focus_rows(org, d)
+    )
     assert total == expected
 
 
@@ -59,8 +94,9 @@ def test_restated_month_replaces_the_older_export(org, tmp_path):
 
 
 def test_focus_parquet_export(org, tmp_path):
-    [path] = files.write_focus_export(org, tmp_path, date(2026, 10, 2), date(2026, 10, 3),
-                                      fmt="parquet")
+    [path] = files.write_focus_export(
+        org, tmp_path, date(2026, 10, 2), date(2026, 10, 3), fmt="parquet"
+    )
     table = pq.read_table(path)
     assert set(table.column_names) == set(focus.COLUMNS)
     assert table.num_rows == len(focus.focus_rows(org, date(2026, 10, 2)))
@@ -72,32 +108,56 @@ def test_value_kpi_drop_per_day(org, tmp_path):
     paths = files.write_value_kpis(org, tmp_path, date(2026, 10, 19), date(2026, 10, 22))
     assert [p.name for p in paths] == [f"feature_kpis_2026-10-{d}.csv" for d in (19, 20, 21)]
     rows = _read(paths[1])
-    assert list(rows[0]) == ["date", "feature_id", "active_users", "conversions", "revenue",
-                             "currency"]
+    assert list(rows[0]) == [
+        "date",
+        "feature_id",
+        "active_users",
+        "conversions",
+        "revenue",
+        "currency",
+    ]
     assert {r["feature_id"] for r in rows} == set(org.features)
     assert all(r["date"] == "2026-10-20" and r["currency"] == "USD" for r in rows)
 
 
 def test_openmetrics_file(org, tmp_path):
-    path = files.write_openmetrics(org, tmp_path / "dcgm.om", date(2026, 10, 2),
-                                   date(2026, 10, 3), step_seconds=900)
+    path = files.write_openmetrics(
+        org, tmp_path / "dcgm.om", date(2026, 10, 2), date(2026, 10, 3), step_seconds=900
+    )
     lines = path.read_text().splitlines()
     assert lines[-1] == "# EOF"
     samples = [line for line in lines if not line.startswith("#")]
-    assert len(samples) == 16 * 4 * 96  # GPUs x metrics x samples in the day
-    assert sum(line.startswith("# TYPE ") for line in lines) == 4
+    # GPUs x metrics x samples in the day, then kube_node_info of the 3 nodes.
+    assert len(samples) == 16 * 4 * 96 + 3 * 96
+    assert sum(line.startswith("# TYPE ") for line in lines) == 4 + 1
+    assert sum(line.startswith("kube_node_info{node=") for line in samples) == 3 * 96
     stamps = [int(line.rsplit(" ", 1)[1]) for line in samples]
     assert min(stamps) == 1790899200 and max(stamps) == 1790899200 + 86400 - 900
 
 
 def test_cli_files(tmp_path, capsys):
-    assert main(["files", "--out", str(tmp_path), "--start", "2026-10-02",
-                 "--end", "2026-10-04", "--step", "3600"]) == 0
+    assert (
+        main(
+            [
+                "files",
+                "--out",
+                str(tmp_path),
+                "--start",
+                "2026-10-02",
+                "--end",
+                "2026-10-04",
+                "--step",
+                "3600",
+            ]
+        )
+        == 0
+    )
     assert len(list((tmp_path / "focus").glob("*.csv"))) == 1
     assert len(list((tmp_path / "value").glob("*.csv"))) == 2
     assert (tmp_path / "prometheus" / "dcgm.om").exists()
-    assert main(["files", "--out", str(tmp_path), "--start", "2026-10-04",
-                 "--end", "2026-10-04"]) == 2
+    assert (
+        main(["files", "--out", str(tmp_path), "--start", "2026-10-04", "--end", "2026-10-04"]) == 2
+    )
     assert "must be before" in capsys.readouterr().err
 
 
@@ -118,7 +178,8 @@ def test_dcgm_labels_cover_the_real_exporter(org):
 
     scrape = (REALDATA / "dcgm_exporter_scrape_fixture" / "metrics_excerpt.prom").read_text()
     line = next(x for x in scrape.splitlines() if x.startswith("DCGM_FI_DEV_GPU_UTIL{"))
-    real_labels = {kv.split("=")[0] for kv in line[line.index("{") + 1:line.index("}")]
-                   .split(",")}
+    real_labels = {
+        kv.split("=")[0] for kv in line[line.index("{") + 1 : line.index("}")].split(",")
+    }
     ours = set(gpu.cluster_gpus(org)[0].labels)
     assert real_labels - {"DCGM_FI_DRIVER_VERSION", "DCGM_FI_PROCESS_NAME"} <= ours

@@ -32,8 +32,11 @@ def test_days_differ_from_each_other(org):
 
 
 def test_weekends_carry_40_to_60_percent_of_weekday_traffic(org):
-    users = {d: org.active_users("semantic-search", d) for d in OCT if not org.in_campaign(
-        "semantic-search", d)}
+    users = {
+        d: org.active_users("semantic-search", d)
+        for d in OCT
+        if not org.in_campaign("semantic-search", d)
+    }
     weekend = [v for d, v in users.items() if d.weekday() >= 5]
     weekday = [v for d, v in users.items() if d.weekday() < 5]
     ratio = (sum(weekend) / len(weekend)) / (sum(weekday) / len(weekday))
@@ -43,9 +46,11 @@ def test_weekends_carry_40_to_60_percent_of_weekday_traffic(org):
 def test_campaign_multiplies_its_features_only(org):
     campaign_day, same_weekday_before = date(2026, 10, 21), date(2026, 10, 14)
     lifted = org.active_users("email-drafts", campaign_day) / org.active_users(
-        "email-drafts", same_weekday_before)
+        "email-drafts", same_weekday_before
+    )
     flat = org.active_users("semantic-search", campaign_day) / org.active_users(
-        "semantic-search", same_weekday_before)
+        "semantic-search", same_weekday_before
+    )
     assert 2.6 <= lifted <= 3.4
     assert 0.85 <= flat <= 1.15
 
@@ -55,12 +60,23 @@ def _ad_copy(org, days):
     m = org.models["gpt-4o-2024-08-06"]
     deviation = 1 + BILLING_DEVIATION[m.model]
     cost = sum(
-        ((u.input_tokens - u.cached_input_tokens) * m.input
-         + u.cached_input_tokens * m.cached_input + u.output_tokens * m.output) / 1e6 * deviation
-        for d in days for u in org.key_usage(d) if u.api_key_id == "key_grow_prod_02"
+        (
+            (u.input_tokens - u.cached_input_tokens) * m.input
+            + u.cached_input_tokens * m.cached_input
+            + u.output_tokens * m.output
+        )
+        / 1e6
+        * deviation
+        for d in days
+        for u in org.key_usage(d)
+        if u.api_key_id == "key_grow_prod_02"
     )
-    value = sum(float(k["revenue"]) for d in days for k in org.value_kpis(d)
-                if k["feature_id"] == "ad-copy-gen")
+    value = sum(
+        float(k["revenue"])
+        for d in days
+        for k in org.value_kpis(d)
+        if k["feature_id"] == "ad-copy-gen"
+    )
     return cost, value
 
 
@@ -77,8 +93,11 @@ def test_openai_batch_usage_is_split_and_discounted(org):
     assert {u.is_batch for u in research} == {True, False}
     batch = next(u for u in research if u.is_batch)
     assert batch.requests / sum(u.requests for u in research) == pytest.approx(0.8, abs=0.02)
-    lines = {li["line_item"]: li["amount"] for li in org.openai_cost_lines(day)
-             if li["project_id"] == "proj_research"}
+    lines = {
+        li["line_item"]: li["amount"]
+        for li in org.openai_cost_lines(day)
+        if li["project_id"] == "proj_research"
+    }
     price = org.models["gpt-4o-2024-08-06"]
     deviation = 1 + BILLING_DEVIATION["gpt-4o-2024-08-06"]
     expected = batch.output_tokens * price.output * price.batch_discount / 1e6 * deviation
@@ -89,13 +108,23 @@ def test_anthropic_cost_is_in_cents_and_matches_usage(org):
     day = date(2026, 10, 7)
     usage = [u for u in org.key_usage(day) if u.api_key_id == "wrk_research_01"]
     opus = org.models["claude-opus-4-1"]
-    expected_cents = sum(
-        u.uncached_input_tokens * opus.input + u.cached_input_tokens * opus.cached_input
-        + u.cache_write_5m_tokens * opus.cache_write_5m
-        + u.cache_write_1h_tokens * opus.cache_write_1h + u.output_tokens * opus.output
-        for u in usage) / 1e6 * 100
-    billed = sum(line["amount_cents"] for line in org.anthropic_cost_lines(day)
-                 if line["model"] == "claude-opus-4-1")
+    expected_cents = (
+        sum(
+            u.uncached_input_tokens * opus.input
+            + u.cached_input_tokens * opus.cached_input
+            + u.cache_write_5m_tokens * opus.cache_write_5m
+            + u.cache_write_1h_tokens * opus.cache_write_1h
+            + u.output_tokens * opus.output
+            for u in usage
+        )
+        / 1e6
+        * 100
+    )
+    billed = sum(
+        line["amount_cents"]
+        for line in org.anthropic_cost_lines(day)
+        if line["model"] == "claude-opus-4-1"
+    )
     assert float(billed) == pytest.approx(expected_cents, rel=1e-6)
     assert all(u.uncached_input_tokens >= 0 for u in org.key_usage(day))
 
@@ -162,13 +191,16 @@ def test_focus_bill_lines(org):
     day = date(2026, 10, 9)
     rows = focus.focus_rows(org, day)
     nodes = [r for r in rows if r["ResourceType"] == "Instance"]
-    # The cluster's three nodes and the GPU box outside Kubernetes, all on one bill.
-    assert {r["ResourceName"] for r in nodes} == {
-        "gpu-a100-0", "gpu-a10g-0", "gpu-a10g-1", "ds-gpu-box-0"
-    }
-    box = next(r for r in nodes if r["ResourceName"] == "ds-gpu-box-0")
+    # As AWS bills: the instance id, no name. kube_node_info maps the cluster's nodes;
+    # the GPU box outside Kubernetes is in the gpu_node_inventory seed.
+    assert {r["ResourceName"] for r in nodes} == {""}
+    hosts = ("gpu-a100-0", "gpu-a10g-0", "gpu-a10g-1", "ds-gpu-box-0")
+    by_host = {h: focus.instance_id(org, h) for h in hosts}
+    assert {r["ResourceId"] for r in nodes} == set(by_host.values())
+    assert all(i.startswith("i-0") and len(i) == 19 for i in by_host.values())
+    box = next(r for r in nodes if r["ResourceId"] == by_host["ds-gpu-box-0"])
     assert box["BilledCost"] == Decimal("1.006") * 24
-    a100 = next(r for r in nodes if r["ResourceName"] == "gpu-a100-0")
+    a100 = next(r for r in nodes if r["ResourceId"] == by_host["gpu-a100-0"])
     assert a100["BilledCost"] == Decimal("32.7726") * 24
     assert '"owner": "ml-platform"' in a100["Tags"]
     shared = [r for r in rows if r["Tags"] == '{"shared": "true"}']

@@ -29,6 +29,13 @@ gpu_allocated as (
 
 ),
 
+gpu_node_lines as (
+
+    -- Lines in a GPU node-day pool (int_gpu_cost_allocated splits them).
+    select * from {{ ref('int_gpu_node_billing_lines') }}
+
+),
+
 rules as (
 
     select * from {{ ref('attribution_rules') }}
@@ -43,15 +50,6 @@ shared_cost_split as (  -- noqa: ST03
 
 ),
 
-gpu_lines as (
-
-    select distinct
-        hostname,
-        charge_date
-    from gpu_allocated
-
-),
-
 cloud_lines as (
 
     select
@@ -60,11 +58,8 @@ cloud_lines as (
     from focus_lines
     where not exists (
         select 1 as is_match
-        from gpu_lines
-        where
-            gpu_lines.hostname = focus_lines.resource_name
-            and gpu_lines.charge_date = focus_lines.charge_date
-            and focus_lines.charge_category not in ('Tax', 'Credit')
+        from gpu_node_lines
+        where gpu_node_lines.focus_line_id = focus_lines.focus_line_id
     )
 
 ),

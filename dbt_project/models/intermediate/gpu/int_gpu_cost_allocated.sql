@@ -1,5 +1,5 @@
--- Splits each GPU node-day billing pool (the FOCUS lines whose resource_name is
--- a GPU node of int_gpu_nodes, grouped per node and charge day) over the
+-- Splits each GPU node-day billing pool (the FOCUS lines that bill a GPU node,
+-- int_gpu_node_billing_lines, grouped per node and charge day) over the
 -- workloads (namespace x pod; the host itself on nvidia-smi nodes):
 --   busy share of a namespace = its busy GPU-hours / node capacity;
 --   idle = capacity - busy, as separate rows with is_idle_cost = true, spread
@@ -14,6 +14,12 @@ with
 focus_lines as (
 
     select * from {{ ref('stg_focus__cost_and_usage') }}
+
+),
+
+node_lines as (
+
+    select * from {{ ref('int_gpu_node_billing_lines') }}
 
 ),
 
@@ -52,8 +58,8 @@ platform_owner as (
 pools as (
 
     select
-        {{ gpu_node_pool_id('focus_lines.resource_name', 'focus_lines.charge_date') }} as billing_pool_id,
-        focus_lines.resource_name as hostname,
+        {{ gpu_node_pool_id('node_lines.hostname', 'focus_lines.charge_date') }} as billing_pool_id,
+        node_lines.hostname,
         focus_lines.charge_date,
         gpu_nodes.node_gpus * 24.0 as node_capacity_gpu_hours,
         max(focus_lines.billing_period_start) as billing_period_start,
@@ -73,10 +79,11 @@ pools as (
         sum(focus_lines.effective_cost) as pool_effective_cost,
         sum(focus_lines.list_cost) as pool_list_cost
     from focus_lines
+    inner join node_lines
+        on focus_lines.focus_line_id = node_lines.focus_line_id
     inner join gpu_nodes
-        on focus_lines.resource_name = gpu_nodes.hostname
-    where focus_lines.charge_category not in ('Tax', 'Credit')
-    group by focus_lines.resource_name, focus_lines.charge_date, gpu_nodes.node_gpus
+        on node_lines.hostname = gpu_nodes.hostname
+    group by node_lines.hostname, focus_lines.charge_date, gpu_nodes.node_gpus
 
 ),
 
