@@ -158,7 +158,8 @@ pool_provider_tokens as (
 
     select
         pools.billing_pool_id,
-        sum(provider_usage.input_tokens + provider_usage.output_tokens) as provider_tokens
+        sum(provider_usage.input_tokens + provider_usage.output_tokens) as provider_tokens,
+        sum(provider_usage.estimated_cost) as provider_estimated_cost
     from pools
     inner join provider_usage
         on {{ llm_pool_matches('pools', 'provider_usage') }}
@@ -173,6 +174,7 @@ pool_weights as (
     select
         pools.*,
         coalesce(pool_provider_tokens.provider_tokens, 0) as provider_tokens,
+        pool_provider_tokens.provider_estimated_cost,
         case
             when sum(coalesce(pool_provider_tokens.provider_tokens, 0)) over provider_day_model > 0
                 then cast(coalesce(pool_provider_tokens.provider_tokens, 0) as double)
@@ -234,8 +236,11 @@ drivers as (
     -- The provider's usage rows explain what the gateway does not.
     select
         coverage.billing_pool_id,
+        coverage.project_id as pool_project_id,
         coverage.is_billed,
         coverage.pool_billed_cost,
+        coverage.provider_tokens,
+        coverage.provider_estimated_cost,
         coverage.billing_currency as pool_currency,
         coverage.gateway_share,
         'provider_usage' as driver,
@@ -251,8 +256,11 @@ drivers as (
 
     select
         coverage.billing_pool_id,
+        coverage.project_id as pool_project_id,
         coverage.is_billed,
         coverage.pool_billed_cost,
+        coverage.provider_tokens,
+        coverage.provider_estimated_cost,
         coverage.billing_currency as pool_currency,
         coverage.gateway_share,
         'gateway' as driver,
@@ -294,7 +302,7 @@ allocated as (
             when usage_source in ('litellm', 'otel') then usage_source
             else provider || '_usage'
         end as source_system,
-        project_id as sub_account_id,
+        pool_project_id as sub_account_id,
         model_id,
         model_family,
         workload_type,
@@ -302,7 +310,8 @@ allocated as (
         attribution_rule_id,
         team,
         feature,
-        project,
+        -- A gateway row knows no provider project: it takes its pool's.
+        coalesce(project, pool_project_id) as project,
         environment,
         case
             when not is_attributed then 'unallocated'
@@ -315,7 +324,14 @@ allocated as (
             else coalesce(price_currency, '{{ var("reporting_currency") }}')
         end as billing_currency,
         cast(pool_billed_cost * pool_share as decimal(38, 12)) as billed_cost,
-        cast(estimated_cost * driver_scale as decimal(38, 12)) as estimated_cost,
+        -- Where the provider priced the pool's calls, that estimate stays the
+        -- pool's (reconciliation compares the bill with it); the gateway's
+        -- rows take their share of it. Else each row's own estimate, scaled.
+        case
+            when driver = 'gateway' and provider_tokens > 0
+                then cast(provider_estimated_cost * pool_share as decimal(38, 12))
+            else cast(estimated_cost * driver_scale as decimal(38, 12))
+        end as estimated_cost,
         cast(round(input_tokens * driver_scale) as bigint) as input_tokens,
         cast(round(cached_input_tokens * driver_scale) as bigint) as cached_input_tokens,
         cast(round(output_tokens * driver_scale) as bigint) as output_tokens,
