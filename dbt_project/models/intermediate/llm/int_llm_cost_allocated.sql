@@ -11,9 +11,9 @@
 -- explains gateway_share = least(1, gateway tokens / provider tokens) of it
 -- (1 when the provider reported no usage): that part of the money goes to
 -- the gateway rows, the rest to the provider's usage rows, each part split
--- by estimated cost (then tokens, then evenly). Tokens, requests and
--- estimates are scaled the same way, so each call is counted once and a
--- pool never pays out more than it holds.
+-- by estimated cost (then tokens, then evenly). Tokens and requests are
+-- scaled the same way, so each call is counted once and a pool never pays
+-- out more than it holds; the provider's estimate of a pool stays its own.
 --   * pool with drivers -> one row per driver row, shares sum to the pool;
 --   * pool, no drivers  -> one row, team 'unallocated', allocation 'unallocated';
 --   * provider usage, no pool -> an estimated pool '<provider>_usage:<project>:
