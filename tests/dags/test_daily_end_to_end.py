@@ -16,6 +16,7 @@ START, END = date(2026, 10, 19), date(2026, 10, 22)  # includes a campaign day
 MARTS = (
     "fct_ai_cost",
     "mart_engineering__token_efficiency",
+    "mart_engineering__spend_by_key_and_user",
     "mart_finance__unit_cost",
     "mart_product__feature_roi",
     "mart_leadership__roi_summary",

@@ -9,11 +9,12 @@ of 2026-10-15) of a tiny organisation:
   only estimated), proj_legacy (a cost bucket with no usage at all), and
   proj_support, billed like the sandbox bills: gpt-4o at list price + 0.5 %,
   gpt-4o-mini at the old price also after the price book's 2026-10-15 cut.
-- LiteLLM: traffic to OpenAI (duplicate evidence of the Usage API: ignored),
+- LiteLLM: traffic to OpenAI gpt-4o-mini (the same calls the Usage API
+  reports: it drives GATEWAY_MINI_SHARE of the gpt-4o-mini pools, ADR 0004),
   to a self-hosted vLLM model (priced from the price book, estimated) with a
   proxy cache hit (no cost), and to Bedrock (no price: LiteLLM's own spend).
-- OTel GenAI spans: Bedrock spans of the calls LiteLLM already logged
-  (ignored), OpenAI spans (ignored), and Vertex AI spans nobody else saw.
+- OTel GenAI spans: Bedrock and OpenAI spans of the calls LiteLLM already
+  logged (ignored), and Vertex AI spans nobody else saw.
 - GPU: node gpu-a10g-0 (4 GPUs): inference-llama holds 3 GPUs at 50 % all day,
   notebooks 1 GPU at 20 % for 8 hours; on the last day nobody uses the node.
 - Anthropic: wrkspc_content's claude-haiku-4-5 pool shared by translation and
@@ -318,6 +319,13 @@ LITELLM_ROWS = [
         False,
     ),
 ]
+# The gateway's OpenAI traffic is gpt-4o-mini, which proj_search (2.3M in + 0.6M out a day)
+# and proj_support (2.0M + 0.2M) report: its 990k tokens a day are spread over both pools by
+# those tokens, so it explains the same share of each pool, and takes that share of the money.
+LITELLM_OPENAI_KEY = f"{0:064x}"
+LITELLM_OPENAI_END_USER = "cust-acme"
+MINI_PROVIDER_TOKENS = {"proj_search": 2_900_000, "proj_support": 2_200_000}
+GATEWAY_MINI_SHARE = Decimal(990_000) / Decimal(sum(MINI_PROVIDER_TOKENS.values()))
 # vLLM at the price book's self-hosted price: 3M input x 0.05 + 1M output x 0.10;
 # the proxy cache hit is free.
 VLLM_DAILY_ESTIMATE = Decimal("0.25")
@@ -558,7 +566,7 @@ def _litellm(day: dt.date) -> list[dict]:
                 "custom_llm_provider": provider,
                 "user_id": None,
                 "team_id": team,
-                "end_user_id": None,
+                "end_user_id": LITELLM_OPENAI_END_USER if provider == "openai" else None,
                 "status": "success",
                 "request_tags": json.dumps(tags),
                 "metadata": json.dumps({"user_api_key_team_id": team}),

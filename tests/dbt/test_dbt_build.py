@@ -63,15 +63,16 @@ def test_fact_carries_every_landed_dollar_once(built):
 
 
 def test_unmapped_key_and_unused_pool_land_in_unallocated(built):
-    # key_unknown_01's estimated cost is 1/4 of its pool's every day, before and
-    # after the price change (both prices move by the same factor), and the
-    # proj_support bucket has no usage at all.
+    # key_unknown_01's estimated cost is 1/4 of the Usage API's part of its pool
+    # every day, before and after the price change (both prices move by the same
+    # factor); the gateway (LiteLLM, team search) explains GATEWAY_MINI_SHARE of
+    # the pool and takes that part. The proj_legacy bucket has no usage at all.
     pool_totals = sum(
         amount
         for day, project, item, amount in fx.COST_ROWS
         if project == "proj_search" and item.startswith(fx.MINI)
     )
-    expected = pool_totals / 4 + Decimal("3.33")
+    expected = pool_totals * (1 - fx.GATEWAY_MINI_SHARE) / 4 + Decimal("3.33")
     rows = query(
         built["warehouse"],
         """

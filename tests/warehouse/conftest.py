@@ -21,6 +21,7 @@ SANDBOX_SOURCE_TYPES = {"focus", "openai", "anthropic", "prometheus_dcgm", "valu
 MARTS = (
     "fct_ai_cost",
     "mart_engineering__token_efficiency",
+    "mart_engineering__spend_by_key_and_user",
     "mart_finance__unit_cost",
     "mart_product__feature_roi",
     "mart_leadership__roi_summary",

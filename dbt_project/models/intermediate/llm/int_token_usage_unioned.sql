@@ -1,21 +1,18 @@
--- Every token usage driver in one shape, each call counted once.
--- Sources, by precedence for the same traffic:
+-- Every token usage driver in one shape, each row as its source saw it.
+-- Sources:
 --   1. the providers' own usage reports (OpenAI Usage API, Anthropic usage
---      report): they carry the project / workspace the bills are keyed by, so
---      they are the drivers of billed pools;
---   2. LiteLLM SpendLogs, one row per proxied request;
+--      report): they carry the project / workspace the bills are keyed by;
+--   2. LiteLLM SpendLogs, one row per proxied request: team, hashed virtual
+--      key, user, end user and request tags of each call;
 --   3. OpenTelemetry GenAI spans.
--- LiteLLM and OTel rows for a provider whose bill is pulled (var
--- billed_llm_providers, default openai and anthropic) are duplicate evidence
--- of usage the provider already reported: they are left out here and never
--- add money or tokens. Their other traffic (self-hosted vLLM, Bedrock, Azure,
--- ...) has no bill in the warehouse and becomes estimated usage downstream.
+-- Gateway rows (LiteLLM, OTel) of a provider whose bill is pulled see the
+-- same calls as that provider's usage report. They are kept here; which of
+-- the two drives a pool, and for how many of its tokens, is decided once in
+-- int_llm_cost_allocated (ADR 0004), so no call is ever counted twice.
 -- OTel spans of a provider and day that LiteLLM also logged are the same
 -- calls seen twice (the app called the proxy), so LiteLLM wins that day.
 -- LiteLLM and OTel rows are summed per day and attribution key: a day can
 -- hold millions of requests.
-{%- set billed_providers = var('billed_llm_providers', ['openai', 'anthropic']) %}
-{%- set billed_provider_list = "'" ~ billed_providers | join("', '") ~ "'" %}
 with
 
 openai_usage as (
@@ -33,14 +30,12 @@ anthropic_usage as (
 litellm_requests as (
 
     select * from {{ ref('stg_litellm__spend_logs') }}
-    where provider not in ({{ billed_provider_list }})
 
 ),
 
 otel_spans as (
 
     select * from {{ ref('stg_otel__genai_spans') }}
-    where provider not in ({{ billed_provider_list }})
 
 ),
 
@@ -58,13 +53,14 @@ litellm_usage as (
     select
         {{ surrogate_key([
             "'litellm'", 'source_name', 'usage_date', 'provider', 'model_id', 'api_key_id', 'user_id',
-            'team_id', 'request_tags_json', 'is_embedding', 'is_proxy_cache_hit or is_failed',
+            'end_user_id', 'team_id', 'request_tags_json', 'is_embedding', 'is_proxy_cache_hit or is_failed',
         ]) }} as usage_id,
         source_name,
         provider,
         model_id,
         api_key_id,
         user_id,
+        end_user_id,
         team_id,
         request_tags_json,
         is_embedding,
@@ -126,6 +122,7 @@ unioned as (
         project_id,
         api_key_id,
         user_id,
+        cast(null as varchar) as end_user_id,
         cast(null as varchar) as team_id,
         cast(null as varchar) as request_tags_json,
         cast(null as varchar) as service_name,
@@ -156,6 +153,7 @@ unioned as (
         workspace_id as project_id,
         api_key_id,
         cast(null as varchar) as user_id,
+        cast(null as varchar) as end_user_id,
         cast(null as varchar) as team_id,
         cast(null as varchar) as request_tags_json,
         cast(null as varchar) as service_name,
@@ -187,6 +185,7 @@ unioned as (
         cast(null as varchar) as project_id,
         api_key_id,
         user_id,
+        end_user_id,
         team_id,
         request_tags_json,
         cast(null as varchar) as service_name,
@@ -217,6 +216,7 @@ unioned as (
         cast(null as varchar) as project_id,
         cast(null as varchar) as api_key_id,
         cast(null as varchar) as user_id,
+        cast(null as varchar) as end_user_id,
         cast(null as varchar) as team_id,
         cast(null as varchar) as request_tags_json,
         service_name,
