@@ -30,11 +30,14 @@ def demo_env(tmp_path, monkeypatch, postgres_database):
     from sandbox.litellm_db import create_spend_logs_table, fill_spend_logs
     from sandbox.org import DemoOrg
     from sandbox.server import serve
+    from sandbox.telemetry import write_nvidia_smi_logs, write_otel_spans
 
     org = DemoOrg.load()
     files = tmp_path / "sandbox"
     write_focus_export(org, files / "focus", START - timedelta(days=7), END)
     write_value_kpis(org, files / "value", START - timedelta(days=7), END)
+    write_nvidia_smi_logs(org, files / "nvidia_smi", START - timedelta(days=7), END)
+    write_otel_spans(org, files / "otel", START - timedelta(days=7), END)
     create_spend_logs_table(postgres_database)
     fill_spend_logs(postgres_database, START - timedelta(days=3), END, rows_per_day=500, seed=3)
     with serve(org, admin_keys={"openai": OPENAI_KEY, "anthropic": ANTHROPIC_KEY}) as api:
