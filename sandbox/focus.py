@@ -120,34 +120,41 @@ def instance_id(org: DemoOrg, host: str) -> str:
     return f"i-0{_short_hash(org.seed, host, n=16)}"
 
 
+def _instance_row(org: DemoOrg, day: date, host: str, instance_type: str,
+                  hourly_price: float, tags: dict[str, str]) -> dict[str, Any]:
+    """One EC2 instance-day as AWS's own FOCUS export bills it: the instance id, no name.
+
+    The warehouse finds the node through kube_node_info's provider_id (cluster nodes)
+    or the gpu_node_inventory seed (hosts outside Kubernetes).
+    """
+    price = Decimal(str(hourly_price))
+    row = _usage(_base(org, day), cost=price * 24, unit_price=price,
+                 quantity=Decimal(24), unit="Hours")
+    return row | {
+        "AvailabilityZone": f"{org.gpu_cluster['region_id']}a",
+        "ChargeDescription": f"${price} per On Demand Linux {instance_type} Instance Hour",
+        "ResourceId": instance_id(org, host),
+        "ResourceName": "",
+        "ResourceType": "Instance",
+        "ServiceCategory": "Compute",
+        "ServiceName": "Amazon Elastic Compute Cloud",
+        "ServiceSubcategory": "Virtual Machines",
+        "SkuId": f"EC2-{instance_type.upper()}",
+        "SkuMeter": f"BoxUsage:{instance_type}",
+        "SkuPriceId": f"EC2-{instance_type.upper()}.ONDEMAND",
+        "Tags": json.dumps(tags),
+    }
+
+
 def gpu_node_rows(org: DemoOrg, day: date) -> list[dict[str, Any]]:
     cluster = org.gpu_cluster
-    rows = []
-    for nt in cluster["node_types"]:
-        price = Decimal(str(nt["hourly_price"]))
-        for host in nt["nodes"]:
-            row = _usage(_base(org, day), cost=price * 24, unit_price=price,
-                         quantity=Decimal(24), unit="Hours")
-            row |= {
-                "AvailabilityZone": f"{cluster['region_id']}a",
-                "ChargeDescription": f"${price} per On Demand Linux {nt['instance_type']} "
-                                     f"Instance Hour",
-                # As in AWS's own FOCUS export: the instance id, no name. The
-                # warehouse finds the node through kube_node_info's provider_id.
-                "ResourceId": instance_id(org, host),
-                "ResourceName": "",
-                "ResourceType": "Instance",
-                "ServiceCategory": "Compute",
-                "ServiceName": "Amazon Elastic Compute Cloud",
-                "ServiceSubcategory": "Virtual Machines",
-                "SkuId": f"EC2-{nt['instance_type'].upper()}",
-                "SkuMeter": f"BoxUsage:{nt['instance_type']}",
-                "SkuPriceId": f"EC2-{nt['instance_type'].upper()}.ONDEMAND",
-                "Tags": json.dumps({"cluster": cluster["cluster"], "node": host,
-                                    "owner": cluster["owner_team"]}),
-            }
-            rows.append(row)
-    return rows
+    return [
+        _instance_row(org, day, host, nt["instance_type"], nt["hourly_price"],
+                      {"cluster": cluster["cluster"], "node": host,
+                       "owner": cluster["owner_team"]})
+        for nt in cluster["node_types"]
+        for host in nt["nodes"]
+    ]
 
 
 def service_rows(org: DemoOrg, day: date) -> list[dict[str, Any]]:
@@ -218,30 +225,11 @@ def monthly_rows(org: DemoOrg, day: date) -> list[dict[str, Any]]:
 
 def gpu_box_rows(org: DemoOrg, day: date) -> list[dict[str, Any]]:
     """EC2 lines of the GPU boxes outside Kubernetes (`gpu_boxes`): billed like the nodes."""
-    cluster = org.gpu_cluster
-    rows = []
-    for box in org.gpu_boxes:
-        price = Decimal(str(box["hourly_price"]))
-        row = _usage(_base(org, day), cost=price * 24, unit_price=price,
-                     quantity=Decimal(24), unit="Hours")
-        row |= {
-            "AvailabilityZone": f"{cluster['region_id']}a",
-            "ChargeDescription": f"${price} per On Demand Linux {box['instance_type']} "
-                                 f"Instance Hour",
-            # As AWS bills it: no name. The gpu_node_inventory seed says which host it is.
-            "ResourceId": instance_id(org, box["hostname"]),
-            "ResourceName": "",
-            "ResourceType": "Instance",
-            "ServiceCategory": "Compute",
-            "ServiceName": "Amazon Elastic Compute Cloud",
-            "ServiceSubcategory": "Virtual Machines",
-            "SkuId": f"EC2-{box['instance_type'].upper()}",
-            "SkuMeter": f"BoxUsage:{box['instance_type']}",
-            "SkuPriceId": f"EC2-{box['instance_type'].upper()}.ONDEMAND",
-            "Tags": json.dumps({"host": box["hostname"]}),
-        }
-        rows.append(row)
-    return rows
+    return [
+        _instance_row(org, day, box["hostname"], box["instance_type"], box["hourly_price"],
+                      {"host": box["hostname"]})
+        for box in org.gpu_boxes
+    ]
 
 
 def usage_rows(org: DemoOrg, day: date) -> list[dict[str, Any]]:
