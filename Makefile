@@ -36,7 +36,7 @@ demo: install services ## Run the daily DAG through Airflow over the last 30 dem
 .PHONY: test
 test: install services tools ## Lint (ruff) and run the test suite (installs what it needs first)
 	.venv/bin/ruff check .
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=15
 
 BENCH_ROWS ?= 10000000
 

@@ -23,6 +23,8 @@ def test_demo_config_loads_with_env_defaults(monkeypatch):
         "anthropic",
         "litellm_proxy",
         "gpu_cluster",
+        "ds_gpu_box",
+        "app_traces",
         "feature_kpis",
     ]
     assert get_source(sources, "aws_focus").options["path"] == "/data/sandbox/focus"

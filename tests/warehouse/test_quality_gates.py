@@ -22,7 +22,10 @@ pytestmark = pytest.mark.slow
 
 
 def _land_bad_focus_day(settings, day):
-    """The FOCUS export for `day` now carries a Usage line with a negative cost."""
+    """The FOCUS export for `day` now carries a line of a charge category FOCUS has not got.
+
+    (A negative Usage cost is legal FOCUS and only warns: see tests/expectations.)
+    """
     at = datetime(day.year, day.month, day.day, tzinfo=UTC)
     row = {
         "record_ref": f"focus-{day}.csv:2",
@@ -35,12 +38,12 @@ def _land_bad_focus_day(settings, day):
         "billing_period_end": at.replace(month=11, day=1),
         "charge_period_start": at,
         "charge_period_end": at + timedelta(days=1),
-        "charge_category": "Usage",
+        "charge_category": "Fee",
         "service_name": "Amazon EC2",
         "resource_name": "gpu-a10g-0",
-        "billed_cost": Decimal("-42.00"),
-        "effective_cost": Decimal("-42.00"),
-        "list_cost": Decimal("-42.00"),
+        "billed_cost": Decimal("42.00"),
+        "effective_cost": Decimal("42.00"),
+        "list_cost": Decimal("42.00"),
     }
     result = land(
         [row],
@@ -59,7 +62,7 @@ def test_a_bad_landing_batch_blocks_dbt_and_is_recorded(home):
     day = DEMO_END - timedelta(days=1)
     _land_bad_focus_day(home, day)
 
-    with pytest.raises(GateFailed, match="non_negative.billed_cost"):
+    with pytest.raises(GateFailed, match="accepted_values.charge_category"):
         pipeline.run_day(home, pipeline.DataWindow(day, DEMO_END), "bad-landing-run")
 
     assert published.read_bytes() == before, "the last good warehouse must stay published"
@@ -74,7 +77,7 @@ def test_a_bad_landing_batch_blocks_dbt_and_is_recorded(home):
     assert record["data_docs_path"] and record["data_docs_path"].endswith("index.html")
     findings = json.loads(record["findings_json"])
     assert any(
-        f["expectation"] == "non_negative.billed_cost" and f["severity"] == "block"
+        f["expectation"] == "accepted_values.charge_category" and f["severity"] == "block"
         for f in findings
     )
     # The good run's passes are on record too, before it.
