@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import signal
 import sys
 import threading
@@ -11,7 +12,29 @@ from pathlib import Path
 
 from sandbox import files, telemetry
 from sandbox.org import DemoOrg
-from sandbox.server import serve
+from sandbox.server import default_admin_keys, serve
+
+
+def _write_atomically(path: str, text: str) -> None:
+    tmp = Path(path).with_suffix(".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)  # readers never see a half-written file
+
+
+def _env_lines(url: str) -> str:
+    """Shell exports that point costbridge's API sources at the doubles, keys included.
+
+    The keys are the doubles' own (sandbox.server), so no key is spelled in docs.
+    """
+    keys = default_admin_keys()
+    env = {
+        "COSTBRIDGE_OPENAI_BASE_URL": url,
+        "COSTBRIDGE_ANTHROPIC_BASE_URL": url,
+        "COSTBRIDGE_PROMETHEUS_URL": url,
+        "OPENAI_ADMIN_KEY": keys["openai"],
+        "ANTHROPIC_ADMIN_KEY": keys["anthropic"],
+    }
+    return "".join(f"export {k}={shlex.quote(v)}\n" for k, v in env.items())
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -21,9 +44,9 @@ def _serve(args: argparse.Namespace) -> int:
         signal.signal(sig, lambda *_: stop.set())
     with serve(org, host=args.host, port=args.port) as api:
         if args.url_file:
-            tmp = Path(args.url_file).with_suffix(".tmp")
-            tmp.write_text(api.url + "\n", encoding="utf-8")
-            tmp.replace(args.url_file)  # readers never see a half-written URL
+            _write_atomically(args.url_file, api.url + "\n")
+        if args.env_file:
+            _write_atomically(args.env_file, _env_lines(api.url))
         print(api.url, flush=True)
         stop.wait()
     return 0
@@ -54,6 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     p_serve.add_argument("--host", default="127.0.0.1")
     p_serve.add_argument("--port", type=int, default=0)
     p_serve.add_argument("--url-file", help="write the bound URL here once listening")
+    p_serve.add_argument(
+        "--env-file", help="write shell exports (base URLs, the doubles' keys) here once listening"
+    )
     p_serve.set_defaults(func=_serve)
     p_files = sub.add_parser(
         "files", help="write FOCUS, value, nvidia-smi, OTel span and OpenMetrics files"
