@@ -38,6 +38,11 @@ test: install services tools ## Lint (ruff) and run the test suite (installs wha
 	.venv/bin/ruff check .
 	$(PY) -m pytest -q --durations=15
 
+.PHONY: chaos
+chaos: install services tools ## The attack suite at full strength; prints its table (also in .costbridge/chaos.md)
+	@mkdir -p .costbridge
+	COSTBRIDGE_CHAOS=full COSTBRIDGE_CHAOS_TABLE=.costbridge/chaos.md $(PY) -m pytest -q tests/reliability
+
 BENCH_ROWS ?= 10000000
 
 .PHONY: bench
