@@ -102,7 +102,7 @@ def parse_usage_bucket(bucket: Any, *, where: str = "bucket") -> Iterator[dict[s
         ref, start, end, result = item
         creation = result.get("cache_creation")
         if creation is not None and not isinstance(creation, Mapping):
-            yield Reject(ref, "cache_creation is not an object", result)
+            yield Reject(ref, "cache_creation is not an object", result, day=start.date())
             continue
         creation = creation or {}
         yield {
@@ -131,7 +131,7 @@ def parse_costs_bucket(bucket: Any, *, where: str = "bucket") -> Iterator[dict[s
         try:
             amount = cents_to_units(result.get("amount"))
         except ValueError as exc:
-            yield Reject(ref, str(exc), result)
+            yield Reject(ref, str(exc), result, day=start.date())
             continue
         yield {
             "record_ref": ref,

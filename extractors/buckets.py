@@ -38,6 +38,8 @@ def bucket_results(
     for index, result in enumerate(results):
         ref = f"{where}@{stamp(start)}#{index}"
         if not isinstance(result, Mapping):
-            yield Reject(ref, f"result is not an object: {type(result).__name__}", result)
+            yield Reject(
+                ref, f"result is not an object: {type(result).__name__}", result, day=start.date()
+            )
             continue
         yield ref, start, end, result

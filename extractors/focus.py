@@ -25,7 +25,7 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -83,6 +83,11 @@ REQUIRED = (
     "ChargePeriodEnd",
     "ChargeCategory",
 )
+# Real bills carry charges from outside their billing period: late usage (the FOCUS
+# sample bills an Oracle hour of 30 September in October) and corrections of earlier
+# periods. Beyond a quarter either way the date is a data error (1990 or 2099 on an
+# October bill): such a row is quarantined, not landed on a day it cannot belong to.
+CHARGE_PERIOD_TOLERANCE = timedelta(days=92)
 SUFFIXES = (".csv", ".csv.gz", ".parquet")
 _VERSIONED_NAME = re.compile(r"-\d{4}-\d{2}-([0-9A-Za-z]{6,})\.(?:csv|csv\.gz|parquet)$")
 _RUN_FOLDER = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
@@ -440,10 +445,17 @@ class FocusExtractor(Extractor):
                 "export_version": f.version,
             }
             line = 1
+            # Per file, what became of every row; "in_window" per home day, so each day's
+            # manifest can be checked on its own (warehouse.quarantine.unaccounted_file_rows).
+            tally = {"rows": 0, "in_window": {}, "other_windows": 0, "superseded": 0}
+            self.manifest_extra.setdefault(FOCUS_COST_AND_USAGE.name, {}).setdefault(
+                "source_files", {}
+            )[f.name] = tally
             for batch in batches:
                 for row in batch.to_pylist():
                     line += 1
-                    yield from self._row(row, mapping, fixed, f, f"{f.name}:{line}")
+                    tally["rows"] += 1
+                    yield from self._row(row, mapping, fixed, f, f"{f.name}:{line}", tally)
         except (OSError, pa.ArrowInvalid) as exc:
             raise FatalSourceError(
                 f"cannot read export file: {exc}",
@@ -453,33 +465,75 @@ class FocusExtractor(Extractor):
             ) from None
 
     def _row(
-        self, row: dict[str, Any], mapping, fixed, f: ExportFile, ref: str
+        self, row: dict[str, Any], mapping, fixed, f: ExportFile, ref: str, tally: dict[str, int]
     ) -> Iterator[Record]:
+        """The row as a landing record or a Reject, or nothing when another run owns it.
+
+        Every row is counted in ``tally``: ``in_window`` per home day (handed to the
+        landing writer, which loads or quarantines it), ``other_windows`` (its home day
+        is outside this window: the run whose window holds that day files it) or
+        ``superseded`` (a newer export version of its billing period is read instead).
+        """
         record = {"record_ref": ref, **fixed}
         for column, landed in mapping:
             value = row.get(column)
             record[landed] = None if value == "NULL" else value
         period = _timestamp(record.get("billing_period_start"))
         if period is not None and period.date() not in f.selected:
-            return  # a newer export version of this billing period is read instead
+            tally["superseded"] += 1
+            return
+        period_end = _timestamp(record.get("billing_period_end"))
+        raw_start = record.get("charge_period_start")
+        start = _timestamp(raw_start)
+        # The home day decides which run owns the row: the day it is charged on, or, for
+        # a date too far from its billing period (1990 or 2099 on an October bill), the
+        # nearest day of that period: the row is quarantined once, by whichever run
+        # covers that day, never re-filed under each window's first day.
+        home, reason = self._home_day(start, raw_start, period, period_end, f)
+        if home is None or not self.window.start.date() <= home < _end_day(self.window):
+            tally["other_windows"] += 1
+            return
+        tally["in_window"][home.isoformat()] = tally["in_window"].get(home.isoformat(), 0) + 1
         details = record.get("sku_price_details")
         if isinstance(details, list):  # a MAP column too; text that is not JSON lands as is
             record["sku_price_details"] = json.dumps(dict(details), sort_keys=True)
         tags = record.get("tags")
         if isinstance(tags, list):  # a Parquet MAP column arrives as key/value pairs
             record["tags"] = tags = json.dumps(dict(tags), sort_keys=True)
-        if isinstance(tags, str):
+        if reason is None and isinstance(tags, str):
             try:
                 json.loads(tags)
             except ValueError:
-                yield Reject(ref, "Tags is not valid JSON", record)
-                return
-        # An export file holds a whole billing period: rows of other days belong to other
-        # windows, so they are not selected (not quarantined as "outside window").
-        try:
-            start = _ts({"t": record.get("charge_period_start")})["t"]
-        except RowError:
-            yield record  # the landing writer quarantines it with the reason
+                reason = "Tags is not valid JSON"
+        if reason is not None:
+            yield Reject(ref, reason, record, day=home)
             return
-        if start is None or self.window.contains(start):
-            yield record
+        yield record
+
+    def _home_day(
+        self, start, raw_start, period, period_end, f: ExportFile
+    ) -> tuple[date | None, str | None]:
+        """(home day, quarantine reason or None) of a row of file ``f``."""
+        fallback = period.date() if period is not None else min(f.selected, default=None)
+        if start is None:  # worded as the landing writer words it for any column
+            if raw_start in (None, ""):
+                return fallback, "missing required field charge_period_start"
+            return fallback, f"charge_period_start: unparseable timestamp {raw_start!r}"
+        if (
+            period is None
+            or period_end is None
+            or period - CHARGE_PERIOD_TOLERANCE <= start < period_end + CHARGE_PERIOD_TOLERANCE
+        ):
+            return start.date(), None
+        last_day = (period_end - timedelta(microseconds=1)).date()
+        home = min(max(start.date(), period.date()), last_day)
+        return home, (
+            f"ChargePeriodStart {start.isoformat()} is more than "
+            f"{CHARGE_PERIOD_TOLERANCE.days} days outside its billing period "
+            f"[{period.date().isoformat()}, {period_end.date().isoformat()})"
+        )
+
+
+def _end_day(window: Window) -> date:
+    """The day after the window's last day (a window ends at midnight or mid-day)."""
+    return (window.end - timedelta(microseconds=1)).date() + timedelta(days=1)

@@ -13,9 +13,12 @@ the same file system (``<landing_root>/<source>/_staging/``, outside dbt's glob)
 swapped in by rename: re-extracting a day replaces it, never doubles it, and a crash
 never leaves half a partition.
 
-Rejected rows are filed under the window's first day in quarantine (their own date
-may be unparseable or outside the window); each run replaces the quarantine days of
-its window too, so rejects are not doubled either.
+A rejected row is filed in quarantine under the day its data belongs to (its home
+day): the row's own partition date when it parses, else the day its extractor names
+(``Reject.day``: a bucket's start, a bill's period), and only as a last resort the
+window's first day. Each run replaces the quarantine days of its window, so a reject
+re-read by the next run's lookback replaces itself under the same day: it is filed
+once, whatever the windows.
 """
 
 from __future__ import annotations
@@ -60,6 +63,9 @@ class Reject:
     record_ref: str
     reason: str
     raw: Any = None
+    # The partition the record belongs to, when the extractor knows it: without it a
+    # reject re-read by several windows would be filed under each window's first day.
+    day: date | None = None
 
 
 @dataclass
@@ -120,7 +126,26 @@ def land(
     writers: dict[date, pq.ParquetWriter] = {}
     quarantined: dict[date, list[dict[str, Any]]] = {d: [] for d in days}
 
+    def home(day: date | None) -> date:
+        """The window day a reject is filed under: its own day, held inside the window."""
+        if day is None:
+            return first_day
+        return min(max(day, first_day), days[-1])
+
+    partition_moment = Coercer(
+        pa.schema([dataset.schema.field(dataset.partition_by).with_nullable(True)])
+    )
+
+    def own_day(record: Mapping[str, Any]) -> date | None:
+        """The day of a record that failed coercion, if its partition column alone parses."""
+        try:
+            moment = partition_moment(record)[dataset.partition_by]
+        except RowError:
+            return None
+        return None if moment is None else moment.date()
+
     def quarantine(day: date, ref: str, reason: str, raw: Any) -> None:
+        day = home(day)
         quarantined[day].append(
             {
                 "source_name": source,
@@ -162,7 +187,8 @@ def land(
                 table.filter(failing).to_pylist(),
                 strict=True,
             ):
-                quarantine(first_day, ref, reason, row)
+                moment = row.get(dataset.partition_by)
+                quarantine(moment.date() if moment else None, ref, reason, row)
             table = table.filter(pc.invert(failing))
         if table.num_rows == 0:
             return
@@ -182,18 +208,18 @@ def land(
                 land_arrow(pa.table(record) if isinstance(record, pa.RecordBatch) else record)
                 continue
             if isinstance(record, Reject):
-                quarantine(first_day, record.record_ref, record.reason, record.raw)
+                quarantine(record.day, record.record_ref, record.reason, record.raw)
                 continue
             ref = str(record.get("record_ref") or "")
             try:
                 row = coerce({**record, "source_name": source})
             except RowError as exc:
-                quarantine(first_day, ref, str(exc), record)
+                quarantine(own_day(record), ref, str(exc), record)
                 continue
             moment = row[dataset.partition_by]
             if not window.contains(moment):
                 quarantine(
-                    first_day,
+                    moment.date(),
                     ref,
                     f"outside window: {dataset.partition_by}={moment.isoformat()} not in {window}",
                     record,

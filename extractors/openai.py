@@ -106,7 +106,9 @@ def parse_costs_bucket(
         ref, start, end, result = item
         amount = result.get("amount")
         if not isinstance(amount, Mapping):
-            yield Reject(ref, "result has no amount object {value, currency}", result)
+            yield Reject(
+                ref, "result has no amount object {value, currency}", result, day=start.date()
+            )
             continue
         currency = amount.get("currency")
         yield {

@@ -83,8 +83,67 @@ def manifest_counts(landing_root: Path) -> Counts:
     return counts
 
 
+def duplicate_rejects(quarantine_root: Path) -> list[str]:
+    """A record filed more than once (under several days, or twice in one): one line each.
+
+    Landing files a reject under its home day whatever the window, so one record
+    (source, dataset, record_ref, reason) appears once across all partitions.
+    """
+    seen: dict[tuple[str, str, str, str], list[date]] = {}
+    for source, dataset, day, path in _partition_files(quarantine_root, PART):
+        table = pq.read_table(path, columns=["record_ref", "reason"])
+        for ref, reason in zip(
+            table.column("record_ref").to_pylist(), table.column("reason").to_pylist(), strict=True
+        ):
+            seen.setdefault((source, dataset, ref, reason), []).append(day)
+    return [
+        f"{source}/{dataset}: {ref!r} ({reason}) is filed {len(days)} times, under "
+        + ", ".join(sorted({d.isoformat() for d in days}))
+        for (source, dataset, ref, reason), days in sorted(seen.items())
+        if len(days) > 1
+    ]
+
+
+def unaccounted_file_rows(landing_root: Path) -> list[str]:
+    """Export rows a run read but neither landed, quarantined nor left to another window.
+
+    A file source records in each day's manifest (``source_files``) every file's rows
+    and what became of them: taken in per home day, left to other windows, or
+    superseded by a newer export version. Each file's rows must all be accounted for,
+    and each day must hold (loaded + quarantined) what the files gave it.
+    """
+    problems = []
+    for source, dataset, day, path in _partition_files(landing_root, MANIFEST):
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        files = manifest.get("source_files")
+        if not files:
+            continue
+        given = 0
+        for name, tally in sorted(files.items()):
+            taken = sum(tally["in_window"].values())
+            kept = taken + tally["other_windows"] + tally["superseded"]
+            if kept != tally["rows"]:
+                problems.append(
+                    f"{source}/{dataset}/date={day}: {name} has {tally['rows']} rows, "
+                    f"{kept} accounted for"
+                )
+            given += tally["in_window"].get(day.isoformat(), 0)
+        held = int(manifest.get("rows_loaded", 0)) + int(manifest.get("rows_quarantined", 0))
+        if given != held:
+            problems.append(
+                f"{source}/{dataset}/date={day}: its files gave the day {given} rows, "
+                f"it holds {held} (loaded + quarantined)"
+            )
+    return problems
+
+
 def reconcile(landing_root: Path, quarantine_root: Path) -> list[str]:
-    """Where quarantine files and manifests disagree, one line each; empty when they agree."""
+    """Where quarantine, manifests and source files disagree, one line each; empty when they agree.
+
+    Per partition, the manifest's quarantined count equals the rows filed; across
+    partitions, no record is filed twice; per file-source run, every row of every
+    file is accounted for.
+    """
     filed, declared = quarantined_counts(quarantine_root), manifest_counts(landing_root)
     problems = []
     for key in sorted(set(filed) | set(declared)):
@@ -94,4 +153,4 @@ def reconcile(landing_root: Path, quarantine_root: Path) -> list[str]:
                 f"{source}/{dataset}/date={day}: manifest says {declared[key]} row(s) "
                 f"quarantined, quarantine holds {filed[key]}"
             )
-    return problems
+    return problems + duplicate_rejects(quarantine_root) + unaccounted_file_rows(landing_root)

@@ -7,8 +7,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from extractors.landing import Reject, ensure_schema_files, land, partition_dir
-from extractors.schemas import DATASETS, OPENAI_USAGE_COMPLETIONS, QUARANTINE, VALUE_FEATURE_KPIS
+from extractors.schemas import DATASETS, OPENAI_USAGE_COMPLETIONS, VALUE_FEATURE_KPIS
 from extractors.window import Window
+from warehouse.quarantine import quarantine_table, reconcile
 
 WINDOW = Window.parse("2026-10-01", "2026-10-04")
 
@@ -82,28 +83,31 @@ def test_good_rows_land_in_their_day_and_every_window_day_gets_a_partition(tmp_p
 def test_rows_that_do_not_fit_go_to_quarantine_with_reason(tmp_path, override, reason):
     result = run(tmp_path, [usage(1, "good"), usage(2, "bad", **override)])
     assert (result.rows_loaded, result.rows_quarantined) == (1, 1)
-    q = pq.read_table(
-        partition_dir(
-            tmp_path / "quarantine", "openai", OPENAI_USAGE_COMPLETIONS.name, date(2026, 10, 1)
-        )
-        / "part-0.parquet"
-    )
-    assert q.schema.equals(QUARANTINE)
-    row = q.to_pylist()[0]
+    (row,) = quarantine_table(tmp_path / "quarantine").to_pylist()
     assert row["record_ref"] == "bad" and reason in row["reason"]
     assert json.loads(row["raw_payload"])["record_ref"] == "bad"
+    # Filed under the day the row is for; only a row whose own day does not parse
+    # falls back to the window's first day.
+    unparseable = "bucket_start_at" in override
+    assert row["partition_date"] == date(2026, 10, 1 if unparseable else 2)
 
 
 def test_rows_outside_the_window_are_quarantined_not_landed(tmp_path):
     result = run(tmp_path, [usage(1, "in"), usage(5, "late")])
     assert (result.rows_loaded, result.rows_quarantined) == (1, 1)
-    rows = pq.read_table(
-        partition_dir(
-            tmp_path / "quarantine", "openai", OPENAI_USAGE_COMPLETIONS.name, date(2026, 10, 1)
-        )
-        / "part-0.parquet"
-    ).to_pylist()
-    assert rows[0]["reason"].startswith("outside window: bucket_start_at=2026-10-05")
+    (row,) = quarantine_table(tmp_path / "quarantine").to_pylist()
+    assert row["reason"].startswith("outside window: bucket_start_at=2026-10-05")
+    assert row["partition_date"] == date(2026, 10, 3)  # the window day nearest its own
+
+
+def test_a_reject_reread_by_the_next_windows_lookback_is_filed_once(tmp_path):
+    """Three daily runs with a 2-day lookback all re-read one bad row of Oct 2."""
+    for last_day in (2, 3, 4):
+        window = Window(date(2026, 10, max(1, last_day - 2)), date(2026, 10, last_day + 1))
+        run(tmp_path, [usage(2, "bad", input_tokens=-5)], window=window)
+    rows = quarantine_table(tmp_path / "quarantine").to_pylist()
+    assert [(r["record_ref"], r["partition_date"]) for r in rows] == [("bad", date(2026, 10, 2))]
+    assert reconcile(tmp_path / "landing", tmp_path / "quarantine") == []
 
 
 def test_reject_markers_are_counted_and_quarantined(tmp_path):

@@ -10,6 +10,7 @@ import pyarrow.parquet as pq
 from extractors.landing import Reject, land, partition_dir
 from extractors.schemas import VALUE_FEATURE_KPIS
 from extractors.window import Window
+from warehouse.quarantine import quarantine_table
 
 WINDOW = Window.parse("2026-10-01", "2026-10-03")
 
@@ -57,10 +58,14 @@ def test_arrow_batches_land_by_day_and_bad_rows_go_to_quarantine(tmp_path):
     assert first.column("source_name").to_pylist() == ["kpi", "kpi"]
     assert day("landing", date(2026, 10, 2)).column("record_ref").to_pylist() == ["b"]
     reasons = {
-        r["record_ref"]: r["reason"] for r in day("quarantine", date(2026, 10, 1)).to_pylist()
+        r["record_ref"]: (r["partition_date"], r["reason"])
+        for r in quarantine_table(tmp_path / "quarantine").to_pylist()
     }
     assert reasons == {
-        "c": "missing required field feature_id",
-        "x": "unmappable",
-        "d": "outside window: kpi_at=2026-10-03T00:00:00.000000 not in [2026-10-01, 2026-10-03)",
+        "c": (date(2026, 10, 2), "missing required field feature_id"),
+        "x": (date(2026, 10, 1), "unmappable"),
+        "d": (
+            date(2026, 10, 2),
+            "outside window: kpi_at=2026-10-03T00:00:00.000000 not in [2026-10-01, 2026-10-03)",
+        ),
     }

@@ -72,7 +72,8 @@ def test_every_quarantined_row_is_queryable_with_its_reason(landed, tmp_path):
     ).fetchall()
     assert [(r[0], r[1], r[2], r[4]) for r in rows] == [
         ("openai", "openai_costs", DAY, "costs:1"),
-        ("openai", "openai_costs", DAY, "costs:2"),
+        # Outside the window: filed under the window's day nearest its own.
+        ("openai", "openai_costs", DAY + timedelta(days=1), "costs:2"),
         ("openai", "openai_costs", DAY, "costs:page-3"),
         ("openai_eu", "openai_costs", DAY + timedelta(days=3), "costs:9"),
     ]
