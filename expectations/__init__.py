@@ -17,12 +17,18 @@ __all__ = ["GateFailed", "GateResult", "run_landing_gate", "run_marts_gate"]
 
 
 def run_landing_gate(
-    landing_root: Path, start: date, end: date, *, data_docs_dir: Path
+    landing_root: Path,
+    start: date,
+    end: date,
+    *,
+    data_docs_dir: Path,
+    configured: list[dict[str, str]] | None = None,
 ) -> GateResult:
-    """Landing partitions dated in [start, end): schema, keys, money, currencies, manifests."""
+    """Landing partitions dated in [start, end): schema, keys, money, currencies, manifests,
+    and a partition for every day of every ``configured`` source and dataset."""
     from expectations.gate import run_landing_gate as run
 
-    return run(landing_root, start, end, data_docs_dir=data_docs_dir)
+    return run(landing_root, start, end, data_docs_dir=data_docs_dir, configured=configured)
 
 
 def run_marts_gate(

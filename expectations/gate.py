@@ -39,13 +39,28 @@ def _to_gate_result(
 
 
 def run_landing_gate(
-    landing_root: Path, start: date, end: date, *, data_docs_dir: Path
+    landing_root: Path,
+    start: date,
+    end: date,
+    *,
+    data_docs_dir: Path,
+    configured: list[dict[str, str]] | None = None,
 ) -> GateResult:
-    """Validate every landed dataset's partitions dated inside [start, end)."""
+    """Validate every landed dataset's partitions dated inside [start, end).
+
+    ``configured`` lists the (source, dataset[, active_from]) the sources file sets
+    up (warehouse.pipeline.configured_datasets): each must have a partition, landed
+    or explicitly empty, for every day of the window, or the gate blocks naming it.
+    """
     from expectations.gx_context import run_checkpoint
-    from expectations.landing_data import find_partitions, partitions_frame, rows_frame
+    from expectations.landing_data import (
+        configured_sources_frame,
+        find_partitions,
+        partitions_frame,
+        rows_frame,
+    )
     from expectations.suites.landing import row_expectations_for
-    from expectations.suites.landing._common import partition_checks
+    from expectations.suites.landing._common import configured_source_checks, partition_checks
     from extractors.schemas import DATASETS
 
     _check_window("landing", start, end)
@@ -58,9 +73,19 @@ def run_landing_gate(
         frames[f"{name}.rows"] = rows_frame(dataset, found)
         suites[f"{name}.rows"] = row_expectations_for(name)(start, end)
         datasets[f"landing.{name}.rows"] = name
-        partitions.append(partitions_frame(dataset, start, end, found))
+        expected = {
+            item["source"]: date.fromisoformat(str(item["active_from"]))
+            if item.get("active_from")
+            else None
+            for item in configured or []
+            if item["dataset"] == name
+        }
+        partitions.append(partitions_frame(dataset, start, end, found, expected))
     frames["partitions"] = pd.concat(partitions, ignore_index=True)
     suites["partitions"] = partition_checks()
+    if configured:
+        frames["configured_sources"] = configured_sources_frame(frames["partitions"], configured)
+        suites["configured_sources"] = configured_source_checks()
     result = run_checkpoint("landing", frames, suites, data_docs_dir=data_docs_dir)
     return _to_gate_result("landing", start, end, result, load_severity(), data_docs_dir, datasets)
 

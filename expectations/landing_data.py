@@ -90,23 +90,32 @@ PARTITION_COLUMNS = [
 
 
 def partitions_frame(
-    dataset: Dataset, start: date, end: date, partitions: list[Partition]
+    dataset: Dataset,
+    start: date,
+    end: date,
+    partitions: list[Partition],
+    configured: dict[str, date | None] | None = None,
 ) -> pd.DataFrame:
     """One row per source × day: present?, files vs manifest rows, schema differences.
 
-    A dataset with no partition at all in the window gets one placeholder row
+    The sources are those that landed the dataset in the window plus ``configured``
+    (source -> the first day it has data for, or None): a configured source that
+    landed nothing gets a missing row for each of its days, so the gate names it.
+    An unconfigured dataset with no partition gets one placeholder row
     (``has_partitions_in_window`` false) so the report says so.
     """
+    configured = configured or {}
     ok = {"has_partitions_in_window": True, "is_present": True, "manifest_problem": "",
           "schema_diff": "", "rows_in_files": 0, "manifest_rows_loaded": 0}
     records = []
-    if not partitions:
+    if not partitions and not configured:
         records.append({**ok, "locator": f"-/{dataset.name}/(no partition in window)",
                         "dataset": dataset.name, "source_name": "", "partition_date": "",
                         "has_partitions_in_window": False})
     by_key = {(p.source, p.day): p for p in partitions}
-    for source in sorted({p.source for p in partitions}):
-        for day in _days(start, end):
+    for source in sorted({p.source for p in partitions} | set(configured)):
+        active_from = configured.get(source) or start
+        for day in _days(max(start, active_from), end):
             where = {"locator": f"{source}/{dataset.name}/date={day.isoformat()}",
                      "dataset": dataset.name, "source_name": source,
                      "partition_date": day.isoformat()}
@@ -130,6 +139,26 @@ def partitions_frame(
     for column in ("has_partitions_in_window", "is_present"):
         frame[column] = frame[column].astype(bool)
     return frame
+
+
+def configured_sources_frame(
+    partitions: pd.DataFrame, configured: list[dict[str, str]]
+) -> pd.DataFrame:
+    """One row per configured source: which of its datasets' days have no partition.
+
+    A source per row (not a day per row) keeps every source in the gate's message.
+    """
+    missing: dict[str, list[str]] = {item["source"]: [] for item in configured}
+    absent = partitions[~partitions["is_present"] & partitions["source_name"].isin(list(missing))]
+    for row in absent.sort_values(["source_name", "dataset", "partition_date"]).itertuples():
+        missing[row.source_name].append(f"{row.dataset}/date={row.partition_date}")
+    return pd.DataFrame.from_records(
+        [
+            {"locator": source, "source_name": source, "missing": ", ".join(days)}
+            for source, days in sorted(missing.items())
+        ],
+        columns=["locator", "source_name", "missing"],
+    )
 
 
 def rows_frame(dataset: Dataset, partitions: list[Partition]) -> pd.DataFrame:

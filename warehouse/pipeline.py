@@ -133,11 +133,20 @@ def extract(settings: Settings, source_name: str, window: DataWindow, secrets=No
 
 
 def validate_landing(settings: Settings, window: DataWindow, run_id: str = "manual") -> dict:
-    """Landing gate: recorded in the ops log, then raises (holding the day back) when blocked."""
+    """Landing gate: recorded in the ops log, then raises (holding the day back) when blocked.
+
+    Every configured source must have landed each day of the window, or recorded it
+    as empty: a source that failed or was never run holds the day back, by the CLI
+    and the DAG alike.
+    """
     from expectations import run_landing_gate
 
     result = run_landing_gate(
-        settings.landing_root, window.start, window.end, data_docs_dir=settings.data_docs_dir
+        settings.landing_root,
+        window.start,
+        window.end,
+        data_docs_dir=settings.data_docs_dir,
+        configured=configured_datasets(settings),
     )
     record_gate_run(settings.ops_dir, result, run_id)
     result.raise_for_status()

@@ -60,13 +60,23 @@ def non_negative_all(columns: list[str]) -> list:
     return [non_negative(column) for column in columns]
 
 
+def configured_source_checks() -> list:
+    """Each configured source landed (or recorded as empty) every day of the window."""
+    return [
+        in_set("missing", [""], check="configured_source_landed",
+               description="every configured source landed, or recorded as empty, every day "
+                           "of the window (a source that failed or never ran holds the day)"),
+    ]
+
+
 def partition_checks() -> list:
     """Manifest agreement, schema, and one partition per source and day of the window."""
     return [
         in_set("has_partitions_in_window", [True], check="partitions_landed",
                description="the dataset has at least one partition in the window"),
         in_set("is_present", [True], check="partition_present",
-               description="every source that landed this dataset has a partition for every day"),
+               description="every source that landed this dataset, or is configured to, has a "
+                           "partition for every day"),
         in_set("manifest_problem", [""], check="manifest_readable",
                description="the partition has a readable _manifest.json with rows_loaded"),
         expect(
