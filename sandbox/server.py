@@ -87,6 +87,10 @@ def error_body(provider: str, status: int, message: str | None = None) -> dict[s
 STATUS_FAULTS = {"429": 429, "500": 500, "503": 503}
 TRANSPORT_FAULTS = ("timeout", "truncated", "short_body", "drop")
 FAULT_KINDS = (*STATUS_FAULTS, *TRANSPORT_FAULTS, "empty_page")
+# Bugs of an API, not passing faults: only scripted (Faults.add), never drawn by a plan.
+# "repeat_cursor" answers a page asked with a cursor with the real page whose
+# next_page is that same cursor again (a client that follows it loops for ever).
+API_BUGS = ("repeat_cursor",)
 PAGED_PROVIDERS = ("openai", "anthropic")
 
 
@@ -118,8 +122,9 @@ class Faults:
         FAULT_KINDS, as the seeded FaultPlan draws them; a "timeout" holds the
         answer back `stall` seconds.
         """
-        if kind is not None and kind not in FAULT_KINDS:
-            raise ValueError(f"unknown fault kind {kind!r}; known: {', '.join(FAULT_KINDS)}")
+        if kind is not None and kind not in (*FAULT_KINDS, *API_BUGS):
+            raise ValueError(f"unknown fault kind {kind!r}; known: "
+                             f"{', '.join((*FAULT_KINDS, *API_BUGS))}")
         with self._lock:
             self._items.append(Fault(path_prefix, status, count, retry_after, body, kind,
                                      stall))
@@ -260,6 +265,10 @@ class SandboxServer:
             return (*self._fault_response(provider, Fault(path, status, 1, after, None)), kind,
                     0.0)
         status, out_headers, body = self.handle(method, path, params, headers)
+        if kind == "repeat_cursor" and apis.one(params, "page") and status == 200:
+            page = json.loads(body)
+            return (*self._json(200, page | {"has_more": True,
+                                             "next_page": apis.one(params, "page")}), kind, 0.0)
         if kind == "empty_page":
             page = json.loads(body) if status == 200 else None
             if not isinstance(page, dict) or "has_more" not in page:
