@@ -1,8 +1,12 @@
 """HTTP for API sources: a retrying session, classified errors, and a cursor paginator.
 
 Retries are urllib3's ``Retry`` (429 and 5xx, ``Retry-After`` honoured, exponential
-backoff), not a hand-written loop. Headers are never logged (they carry the bearer
-token) and query parameters that look like credentials are redacted in messages.
+backoff), not a hand-written backoff. urllib3 retries only what happens before the
+response headers arrive, so a body cut mid-read (a dropped connection, a short
+Content-Length, a stall) or a 200 whose JSON does not parse is retried here, around
+the request, with the same ``Retry`` counting and backoff and within the same
+``retry_total``. Headers are never logged (they carry the bearer token) and query
+parameters that look like credentials are redacted in messages.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import MaxRetryError, ProtocolError
 from urllib3.util.retry import Retry
 
 from extractors.errors import FatalSourceError, RetriableSourceError
@@ -58,12 +63,9 @@ class RetryPolicy:
         )
 
 
-def make_session(
-    policy: RetryPolicy | None = None, *, user_agent: str = USER_AGENT
-) -> requests.Session:
-    """A session that retries idempotent GETs on 429/5xx and connection errors."""
-    policy = policy or RetryPolicy()
-    retry = Retry(
+def make_retry(policy: RetryPolicy) -> Retry:
+    """urllib3's retry schedule for the policy: the session's and the body retries' alike."""
+    return Retry(
         total=policy.total,
         status_forcelist=RETRY_STATUSES,
         allowed_methods=frozenset({"GET", "HEAD"}),
@@ -74,8 +76,51 @@ def make_session(
         # Return the last response instead of raising, so its body can go in the error.
         raise_on_status=False,
     )
+
+
+class RetryBudget:
+    """What is left of ``retry_total`` for one request (or one page), and its backoff.
+
+    Counting is urllib3's ``Retry.increment``, sleeping is ``Retry.sleep`` (exponential
+    backoff, or the server's ``Retry-After`` on a 429/503), so a retry made here waits
+    exactly as one made by the session would.
+    """
+
+    def __init__(self, policy: RetryPolicy):
+        self.retry = make_retry(policy)
+        self.used = 0
+
+    def spend(self, reason: str, response: requests.Response | None = None) -> bool:
+        """Count one failed attempt; sleep and return True while retries are left."""
+        raw = getattr(response, "raw", None)
+        # The session's own status retries for this attempt came out of the same budget.
+        earlier = getattr(getattr(raw, "retries", None), "history", ()) or ()
+        if earlier:
+            self.retry = self.retry.new(
+                total=self.retry.total - len(earlier),  # type: ignore[operator]
+                history=self.retry.history + tuple(earlier),
+            )
+            self.used += len(earlier)
+        try:
+            self.retry = self.retry.increment(method="GET", error=ProtocolError(reason))
+        except MaxRetryError:
+            return False
+        self.used += 1
+        self.retry.sleep(raw if raw is not None and hasattr(raw, "headers") else None)
+        return True
+
+
+class _BodyFault(Exception):
+    """The answer's body could not be read or parsed: transient, worth another GET."""
+
+
+def make_session(
+    policy: RetryPolicy | None = None, *, user_agent: str = USER_AGENT
+) -> requests.Session:
+    """A session that retries idempotent GETs on 429/5xx and connection errors."""
+    policy = policy or RetryPolicy()
     session = requests.Session()
-    adapter = HTTPAdapter(max_retries=retry)
+    adapter = HTTPAdapter(max_retries=make_retry(policy))
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     session.headers["User-Agent"] = user_agent
@@ -114,10 +159,30 @@ class ApiClient:
         url = f"{self.base_url}{path}"
         prepared = requests.Request("GET", url, params=params).prepare()
         shown = redact_url(prepared.url or url)
-        log.info("GET %s (%s)", shown, what)
+        budget = RetryBudget(self.policy)
+        while True:
+            log.info("GET %s (%s)", shown, what)
+            response = self._get(url, params, shown=shown, what=what)
+            try:
+                return self._read(response, shown=shown, what=what)
+            except _BodyFault as fault:
+                if not budget.spend(str(fault), response):
+                    raise RetriableSourceError(
+                        f"{what}: {fault}, after {budget.used} retries",
+                        source=self.source,
+                        window=self.window,
+                        record=shown,
+                    ) from None
+                log.warning("GET %s (%s): %s; retrying", shown, what, fault)
+
+    def _get(self, url: str, params: Any, *, shown: str, what: str) -> requests.Response:
+        """Send the GET; the session retries connect errors and 429/5xx before any body."""
         try:
-            response = self.session.get(
-                url, params=params, headers=self.headers, timeout=self.policy.timeout
+            # stream: the body is read in _read, so a failure there is told apart from
+            # one the session has already retried.
+            return self.session.get(
+                url, params=params, headers=self.headers, timeout=self.policy.timeout,
+                stream=True,
             )
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise RetriableSourceError(
@@ -133,6 +198,19 @@ class ApiClient:
                 window=self.window,
                 record=shown,
             ) from None
+
+    def _read(self, response: requests.Response, *, shown: str, what: str) -> Any:
+        try:
+            response.content  # noqa: B018 (reads the whole body, or fails mid-read)
+        except (
+            requests.exceptions.ChunkedEncodingError,  # the connection dropped mid-body
+            requests.exceptions.ContentDecodingError,  # a gzip stream cut short
+            requests.ConnectionError,  # a read timeout or a reset while reading the body
+            requests.Timeout,
+        ) as exc:
+            raise _BodyFault(f"body cut mid-read ({type(exc).__name__})") from None
+        finally:
+            response.close()
         if response.status_code >= 400:
             body = _error_text(response)
             if response.status_code in RETRY_STATUSES:
@@ -152,12 +230,10 @@ class ApiClient:
         try:
             return response.json()
         except ValueError:
-            raise RetriableSourceError(
-                f"{what}: response is not JSON (content-type "
-                f"{response.headers.get('content-type')!r}, starts {response.text[:80]!r})",
-                source=self.source,
-                window=self.window,
-                record=shown,
+            # A truncated 200 (its Content-Length honest or not) or a proxy's HTML page.
+            raise _BodyFault(
+                f"response is not JSON ({len(response.content)} bytes, content-type "
+                f"{response.headers.get('content-type')!r}, starts {response.text[:80]!r})"
             ) from None
 
 
@@ -182,38 +258,77 @@ def paginate_cursor(
     """Yield the pages of a cursor-paged list.
 
     ``page`` = the previous answer's ``next_page``, for as long as ``has_more``.
+
+    An empty page that says ``has_more`` but gives no new cursor is a hiccup of the
+    API (the data is not ready yet, or a cache answered): the same page is asked again
+    within the retry budget, then it is a ``RetriableSourceError``. A cursor that comes
+    back after it was followed would loop for ever: that is a ``FatalSourceError``.
     """
     cursor: str | None = None
+    followed: dict[str | None, int] = {}  # cursor -> the page number it fetched
     for number in range(1, max_pages + 1):
+        followed[cursor] = number
         query = dict(params)
         if cursor:
             query["page"] = cursor
-        page = client.get_json(path, _flatten(query), what=f"{what} page {number}")
-        if not isinstance(page, Mapping) or not isinstance(page.get("data"), list):
+        where = f"{what} page {number}"
+        record = f"{path} page {number}" + (f" cursor {_shown(cursor)}" if cursor else "")
+        budget = RetryBudget(client.policy)
+        while True:
+            page = client.get_json(path, _flatten(query), what=where)
+            if not isinstance(page, Mapping) or not isinstance(page.get("data"), list):
+                raise FatalSourceError(
+                    f"{where}: expected an object with a 'data' list, got {str(page)[:120]!r}",
+                    source=client.source,
+                    window=client.window,
+                    record=record,
+                )
+            following = page.get("next_page") or None
+            stuck = page.get("has_more") and not page["data"] and following in (None, cursor)
+            if not stuck:
+                break
+            if not budget.spend("empty page with has_more and no new cursor"):
+                raise RetriableSourceError(
+                    f"{where}: {budget.used + 1} answers in a row were an empty page with "
+                    f"has_more true and next_page {_shown(following)}; the API did not move "
+                    "on, try again later",
+                    source=client.source,
+                    window=client.window,
+                    record=record,
+                )
+            log.warning("%s: empty page with has_more and no new cursor; asking again", where)
+        if not page.get("has_more"):
+            yield page
+            return
+        if not following:
             raise FatalSourceError(
-                f"{what} page {number}: expected an object with a 'data' list, "
-                f"got {str(page)[:120]!r}",
+                f"{where}: has_more is true but next_page is empty",
                 source=client.source,
                 window=client.window,
-                record=f"{path} page {number}",
+                record=record,
+            )
+        if following in followed:
+            raise FatalSourceError(
+                f"{where}: next_page {_shown(following)} repeats the cursor that fetched "
+                f"page {followed[following]}; refusing to loop",
+                source=client.source,
+                window=client.window,
+                record=record,
             )
         yield page
-        if not page.get("has_more"):
-            return
-        cursor = page.get("next_page")
-        if not cursor:
-            raise FatalSourceError(
-                f"{what} page {number}: has_more is true but next_page is empty",
-                source=client.source,
-                window=client.window,
-                record=f"{path} page {number}",
-            )
+        cursor = following
     raise FatalSourceError(
         f"{what}: more than {max_pages} pages; refusing to loop forever",
         source=client.source,
         window=client.window,
         record=path,
     )
+
+
+def _shown(cursor: Any) -> str:
+    """A cursor for a message: opaque API tokens, cut short so a message stays a line."""
+    text = repr(cursor)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _flatten(params: Mapping[str, Any]) -> list[tuple[str, Any]]:

@@ -157,7 +157,9 @@ def test_a_malformed_result_is_quarantined_and_the_rest_of_the_day_loads(tmp_pat
 
 
 def test_a_page_that_is_not_json_names_source_window_and_page(tmp_path, server, sleeps):
-    server.faults.add("/v1/organization/costs", status=200, count=1, body='{"object": "page", "da')
+    # A truncated page is retried (tests/extractors/test_http.py); one through every retry
+    # fails naming where.
+    server.faults.add("/v1/organization/costs", status=200, count=10, body='{"object": "page", "da')
     with pytest.raises(
         RetriableSourceError,
         match=r"source=openai window=\[2026-10-07, 2026-10-12\).*"

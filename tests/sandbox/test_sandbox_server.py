@@ -405,3 +405,96 @@ def test_prometheus_serves_kube_node_info_naming_the_billed_instances(api, org):
     dcgm = _prom(api, query="DCGM_FI_DEV_GPU_UTIL", **window).json()["data"]["result"]
     assert {s["metric"]["kubernetes_node"] for s in dcgm} == set(provider)
     assert all(s["metric"]["Hostname"].startswith("nvidia-dcgm-exporter-") for s in dcgm)
+
+
+# -- the fault layer ---------------------------------------------------------------
+
+COSTS_PAGE_2 = {"start_time": START, "end_time": START + 3 * DAY, "limit": 1}
+
+
+def test_fault_kinds_on_the_wire(api, openai_headers):
+    costs = api.url + "/v1/organization/costs"
+    clean = requests.get(costs, params=COSTS_PAGE_2, headers=openai_headers, timeout=10)
+    cursor = clean.json()["next_page"]
+
+    api.faults.add("/v1/organization/costs", kind="drop")
+    with pytest.raises(requests.exceptions.ChunkedEncodingError):
+        requests.get(costs, params=COSTS_PAGE_2, headers=openai_headers, timeout=10)
+
+    api.faults.add("/v1/organization/costs", kind="short_body")
+    with pytest.raises(requests.exceptions.ChunkedEncodingError):
+        requests.get(costs, params=COSTS_PAGE_2, headers=openai_headers, timeout=10)
+
+    api.faults.add("/v1/organization/costs", kind="truncated")
+    r = requests.get(costs, params=COSTS_PAGE_2, headers=openai_headers, timeout=10)
+    assert r.status_code == 200 and int(r.headers["Content-Length"]) == len(r.content)
+    assert r.content == clean.content[: len(clean.content) // 2]
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(r.text)
+
+    api.faults.add("/v1/organization/costs", kind="429", retry_after=0)
+    r = requests.get(costs, params=COSTS_PAGE_2, headers=openai_headers, timeout=10)
+    assert r.status_code == 429 and r.headers["Retry-After"] == "0"
+    assert r.json()["error"]["code"] == "rate_limit_exceeded"
+
+    api.faults.add("/v1/organization/costs", kind="empty_page")
+    r = requests.get(costs, params=COSTS_PAGE_2 | {"page": cursor}, headers=openai_headers,
+                     timeout=10)
+    assert r.json() == {"object": "page", "data": [], "has_more": True, "next_page": cursor}
+
+    api.faults.add("/v1/organization/costs", kind="timeout", stall=0.5)
+    with pytest.raises(requests.exceptions.ReadTimeout):
+        requests.get(costs, params=COSTS_PAGE_2, headers=openai_headers, timeout=(5, 0.1))
+
+    # The fault is in the request log; the next call is clean again.
+    assert [e["fault"] for e in api.requests][1:] == [
+        "drop", "short_body", "truncated", "429", "empty_page", "timeout"
+    ]
+    again = requests.get(costs, params=COSTS_PAGE_2, headers=openai_headers, timeout=10)
+    assert again.content == clean.content
+
+
+def test_a_fault_plan_is_seeded_and_fails_its_share_of_calls(org, openai_headers):
+    from sandbox.server import FAULT_KINDS, FaultPlan, serve
+
+    def faults_seen(seed: int) -> list[str | None]:
+        plan = FaultPlan(rate=0.3, seed=seed, retry_after=0, stall=0.3)
+        with serve(org, admin_keys={"openai": openai_headers["Authorization"][7:]},
+                   fault_plan=plan) as api:
+            for _ in range(60):
+                try:
+                    requests.get(api.url + "/v1/organization/costs", params=COSTS_PAGE_2,
+                                 headers=openai_headers, timeout=(5, 0.1))
+                except requests.RequestException:
+                    pass
+            return [e["fault"] for e in api.requests]
+
+    first = faults_seen(7)
+    assert first == faults_seen(7)  # the same seed fails the same calls, the same way
+    assert first != faults_seen(8)
+    assert 0.15 < sum(f is not None for f in first) / len(first) < 0.45
+    assert {f for f in first if f} <= set(FAULT_KINDS)
+
+
+def test_prometheus_is_never_given_an_empty_page_and_rate_1_fails_every_call():
+    from sandbox.server import FaultPlan
+
+    plan = FaultPlan(rate=1.0, seed=1)
+    prometheus = [plan.draw("prometheus") for _ in range(200)]
+    assert None not in prometheus and "empty_page" not in prometheus
+    assert "empty_page" in {plan.draw("openai") for _ in range(200)}
+
+
+def test_fault_plan_from_the_environment(org, monkeypatch):
+    from sandbox.server import FaultPlan, serve
+
+    plan = FaultPlan.parse("rate=0.5, seed=7, kinds=429+drop, retry_after=0")
+    assert (plan.rate, plan.seed, plan.kinds, plan.retry_after) == (0.5, 7, ("429", "drop"), 0)
+    with pytest.raises(ValueError, match="COSTBRIDGE_SANDBOX_FAULTS 'rate=0.3,sed=7'"):
+        FaultPlan.parse("rate=0.3,sed=7")
+    with pytest.raises(ValueError, match="unknown fault kinds"):
+        FaultPlan.parse("kinds=429+teapot")
+    monkeypatch.setenv("COSTBRIDGE_SANDBOX_FAULTS", "rate=1,seed=3,kinds=503")
+    with serve(org) as api:
+        r = requests.get(api.url + "/api/v1/query_range", params={"query": "up"}, timeout=10)
+    assert r.status_code == 503 and r.json()["errorType"] == "unavailable"
