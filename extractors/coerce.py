@@ -94,6 +94,9 @@ def _money(scale: int, precision: int) -> Callable[[Any], Decimal]:
             raise RowError(f"unparseable number {value!r}") from None
         if not number.is_finite():
             raise RowError(f"not a finite number: {value!r}")
+        # Checked before quantize: 1e400 at 12 decimals needs more digits than any context.
+        if number and number.adjusted() >= precision - scale:
+            raise RowError(f"number too large for decimal({precision},{scale}): {value!r}")
         number = number.quantize(quantum, context=_DECIMALS)
         if len(number.as_tuple().digits) > precision:
             raise RowError(f"number too large for decimal({precision},{scale}): {value!r}")
