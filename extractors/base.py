@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 from extractors.config import SourceConfig
 from extractors.drift import check_columns
-from extractors.errors import ConfigError
+from extractors.errors import ConfigError, redact_urls
 from extractors.landing import LandingResult, Reject, land
 from extractors.schemas import Dataset
 from extractors.secrets import Secret, SecretRef, SecretResolver, resolve_secret
@@ -19,6 +21,95 @@ from extractors.window import Window
 log = logging.getLogger(__name__)
 
 Record = Mapping[str, Any] | Reject
+
+# A provider restates at most the last billing month or two; 400 days re-pulls a year
+# and a month. Beyond that a value is a typo (100000000 days would reach before year 1
+# and overflow the window), not a lookback.
+MAX_LOOKBACK_DAYS = 400
+
+
+@dataclass(frozen=True)
+class NumberRule:
+    """What a numeric option accepts; the same option name means the same in every source."""
+
+    what: str  # completes "must be ...", e.g. "an integer from 0 to 100"
+    integer: bool = False
+    minimum: float = 0
+    above: bool = False  # minimum itself is not allowed
+    maximum: float | None = None
+
+    def accepts(self, value: Any) -> bool:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return False  # YAML gave a string ("30s", "many") or a list
+        if self.integer and not isinstance(value, int):
+            return False
+        if value != value or (value <= self.minimum if self.above else value < self.minimum):
+            return False
+        return self.maximum is None or value <= self.maximum
+
+
+_SECONDS = NumberRule("a number of seconds > 0 (at most 3600)", minimum=0, above=True, maximum=3600)
+# Every numeric option any source takes (see each class's optional_options and
+# extractors.http.RetryPolicy), checked up front so a typo never becomes a traceback.
+NUMBER_OPTIONS: dict[str, NumberRule] = {
+    "lookback_days": NumberRule(
+        f"an integer number of days from 0 to {MAX_LOOKBACK_DAYS} (a provider restates "
+        "at most a month or two back)",
+        integer=True,
+        maximum=MAX_LOOKBACK_DAYS,
+    ),
+    "retry_total": NumberRule("an integer number of retries from 0 to 100", True, maximum=100),
+    "retry_backoff_factor": NumberRule("a number of seconds from 0 to 600", maximum=600),
+    "retry_backoff_max": _SECONDS,
+    "retry_after_max": _SECONDS,
+    "timeout": _SECONDS,  # or a [connect, read] pair of them, see _check_timeout
+    "connect_timeout": NumberRule(
+        "an integer number of seconds from 1 to 3600", True, minimum=1, maximum=3600
+    ),
+    "page_limit": NumberRule("an integer from 1 to 10000", True, minimum=1, maximum=10_000),
+    "block_size_mib": NumberRule("an integer number of MiB from 1 to 1024", True, 1, False, 1024),
+    "step_seconds": NumberRule(
+        "an integer number of seconds from 1 to 86400", True, minimum=1, maximum=86_400
+    ),
+    "chunk_hours": NumberRule("a number of hours > 0 (at most 8784)", False, 0, True, 8784),
+}
+BOOL_OPTIONS = ("allow_added_columns",)
+
+
+def _shown(value: Any) -> str:
+    """An option value as a message may echo it: short, and with URL credentials removed."""
+    text = redact_urls(repr(value))
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _check_option_types(source: str, options: Mapping[str, Any]) -> None:
+    for name, rule in NUMBER_OPTIONS.items():
+        if name not in options:
+            continue
+        value = options[name]
+        if name == "timeout" and isinstance(value, list | tuple):
+            if len(value) == 2 and all(rule.accepts(v) for v in value):
+                continue
+            raise ConfigError(
+                f"source {source!r}: option 'timeout' must be {rule.what}, or a "
+                f"[connect, read] pair of them, got {_shown(value)}"
+            )
+        if not rule.accepts(value):
+            raise ConfigError(f"source {source!r}: option {name!r} must be {rule.what}, "
+                              f"got {_shown(value)}")
+    for name in BOOL_OPTIONS:
+        if name in options and not isinstance(options[name], bool):
+            raise ConfigError(
+                f"source {source!r}: option {name!r} must be true or false, "
+                f"got {_shown(options[name])}"
+            )
+    url = options.get("base_url")
+    if url is not None and not (
+        isinstance(url, str) and urlsplit(url).scheme in ("http", "https") and urlsplit(url).netloc
+    ):
+        raise ConfigError(
+            f"source {source!r}: option 'base_url' must be an http(s) URL, got {_shown(url)}"
+        )
 
 _REGISTRY: dict[str, type[Extractor]] = {}
 
@@ -94,6 +185,7 @@ class Extractor:
             raise ConfigError(f"source {source!r} ({cls.type}): missing options {missing}")
         for option in cls.secret_options:
             SecretRef.from_option(source, option, options[option])
+        _check_option_types(source, options)
         selected = options.get("datasets", list(cls.datasets))
         if not isinstance(selected, list) or not selected:
             raise ConfigError(f"source {source!r}: datasets must be a non-empty list")
@@ -103,11 +195,6 @@ class Extractor:
                 f"source {source!r}: unknown datasets {bad}; "
                 f"{cls.type} offers {sorted(cls.datasets)}"
             )
-        lookback = options.get("lookback_days", cls.default_lookback_days)
-        if not isinstance(lookback, int) or isinstance(lookback, bool) or lookback < 0:
-            raise ConfigError(
-                f"source {source!r}: lookback_days must be an integer >= 0, got {lookback!r}"
-            )
         active_from = options.get("active_from")
         if active_from is not None:
             try:
@@ -115,10 +202,8 @@ class Extractor:
             except ValueError:
                 raise ConfigError(
                     f"source {source!r}: active_from must be a date YYYY-MM-DD, "
-                    f"got {active_from!r}"
+                    f"got {_shown(active_from)}"
                 ) from None
-        if not isinstance(options.get("allow_added_columns", False), bool):
-            raise ConfigError(f"source {source!r}: allow_added_columns must be true or false")
 
     @property
     def allow_added_columns(self) -> bool:

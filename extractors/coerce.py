@@ -23,6 +23,38 @@ class RowError(ValueError):
     """A record does not fit the schema; the message is the quarantine reason."""
 
 
+# Text that no landing column may hold, as (RE2 / Python regex, why). PostgreSQL's text
+# cannot store NUL at all (the COPY fails with CharacterNotInRepertoire); the other C0
+# controls are corruption (a binary blob, a broken encoding), never a tag or a name.
+# Tab, newline and carriage return are data. Written once: the row-wise Coercer and the
+# Arrow bulk path of extractors.landing both apply exactly these.
+CONTROL_CHARACTERS = (
+    (r"\x00", "holds a NUL byte (\\x00), which PostgreSQL cannot store"),
+    (
+        r"[\x01-\x08\x0b\x0c\x0e-\x1f]",
+        "holds a C0 control character (other than tab, newline and carriage return), "
+        "which is corruption, not text",
+    ),
+)
+_CONTROL = [(re.compile(pattern), reason) for pattern, reason in CONTROL_CHARACTERS]
+
+
+def control_character_problem(column: str, text: str) -> str | None:
+    """The quarantine reason when ``text`` holds a character no column may hold."""
+    for pattern, reason in _CONTROL:
+        if pattern.search(text):
+            return f"column {column} {reason}"
+    return None
+
+
+def control_character_masks(column: str, values: pa.ChunkedArray | pa.Array):
+    """The same rule column-wise: (rows that break it, reason) per kind of character."""
+    import pyarrow.compute as pc
+
+    for pattern, reason in CONTROL_CHARACTERS:
+        yield pc.match_substring_regex(values, pattern), f"column {column} {reason}"
+
+
 def _string(value: Any) -> str:
     if isinstance(value, str):
         return value
@@ -62,6 +94,9 @@ def _money(scale: int, precision: int) -> Callable[[Any], Decimal]:
             raise RowError(f"unparseable number {value!r}") from None
         if not number.is_finite():
             raise RowError(f"not a finite number: {value!r}")
+        # Checked before quantize: 1e400 at 12 decimals needs more digits than any context.
+        if number and number.adjusted() >= precision - scale:
+            raise RowError(f"number too large for decimal({precision},{scale}): {value!r}")
         number = number.quantize(quantum, context=_DECIMALS)
         if len(number.as_tuple().digits) > precision:
             raise RowError(f"number too large for decimal({precision},{scale}): {value!r}")
@@ -157,6 +192,7 @@ class Coercer:
 
     def __init__(self, schema: pa.Schema):
         self.fields = [(f.name, f.nullable, _converter(f)) for f in schema]
+        self.text = {f.name for f in schema if pa.types.is_string(f.type)}
 
     def __call__(self, record: Mapping[str, Any]) -> dict[str, Any]:
         row: dict[str, Any] = {}
@@ -171,4 +207,8 @@ class Coercer:
                 row[name] = convert(value)
             except RowError as exc:
                 raise RowError(f"{name}: {exc}") from None
+            if name in self.text:
+                problem = control_character_problem(name, row[name])
+                if problem:
+                    raise RowError(problem)
         return row

@@ -5,8 +5,9 @@ backoff), not a hand-written backoff. urllib3 retries only what happens before t
 response headers arrive, so a body cut mid-read (a dropped connection, a short
 Content-Length, a stall) or a 200 whose JSON does not parse is retried here, around
 the request, with the same ``Retry`` counting and backoff and within the same
-``retry_total``. Headers are never logged (they carry the bearer token) and query
-parameters that look like credentials are redacted in messages.
+``retry_total``. Headers are never logged (they carry the bearer token); URLs in
+messages lose their user, password and credential-like query values
+(``extractors.errors.redact_url``, one rule for every message).
 """
 
 from __future__ import annotations
@@ -15,15 +16,13 @@ import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import MaxRetryError, ProtocolError
 from urllib3.util.retry import Retry
 
-from extractors.errors import FatalSourceError, RetriableSourceError
-from extractors.secrets import SECRET_KEY_PATTERN
+from extractors.errors import FatalSourceError, RetriableSourceError, redact_url
 
 log = logging.getLogger(__name__)
 
@@ -54,12 +53,15 @@ class RetryPolicy:
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> RetryPolicy:
         base = cls()
+        timeout = options.get("timeout", base.timeout)
+        if isinstance(timeout, int | float):  # one number: the same for connect and read
+            timeout = (timeout, timeout)
         return cls(
             total=int(options.get("retry_total", base.total)),
             backoff_factor=float(options.get("retry_backoff_factor", base.backoff_factor)),
             backoff_max=float(options.get("retry_backoff_max", base.backoff_max)),
             retry_after_max=float(options.get("retry_after_max", base.retry_after_max)),
-            timeout=tuple(options.get("timeout", base.timeout)),  # type: ignore[arg-type]
+            timeout=(float(timeout[0]), float(timeout[1])),
         )
 
 
@@ -125,16 +127,6 @@ def make_session(
     session.mount("https://", adapter)
     session.headers["User-Agent"] = user_agent
     return session
-
-
-def redact_url(url: str) -> str:
-    parts = urlsplit(url)
-    if not parts.query:
-        return url
-    query = [
-        (k, "***" if SECRET_KEY_PATTERN.search(k) else v) for k, v in parse_qsl(parts.query, True)
-    ]
-    return urlunsplit(parts._replace(query=urlencode(query, safe="*:,")))
 
 
 @dataclass

@@ -38,7 +38,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from extractors.coerce import Coercer, RowError
+from extractors.coerce import Coercer, RowError, control_character_masks
 from extractors.schemas import DATASETS, QUARANTINE, Dataset
 from extractors.secrets import scrub, scrub_json
 from extractors.window import Window
@@ -345,6 +345,12 @@ def _arrow_reasons(table: pa.Table, dataset: Dataset, window: Window) -> pa.Arra
             if pa.types.is_string(column_field.type):
                 missing = pc.or_kleene(missing, pc.equal(column, ""))
             add(missing, lambda name=column_field.name: f"missing required field {name}")
+    for column_field in dataset.schema:
+        if pa.types.is_string(column_field.type):
+            for failing, reason in control_character_masks(
+                column_field.name, table.column(column_field.name)
+            ):
+                add(failing, lambda reason=reason: reason)
     moment = table.column(dataset.partition_by)
     outside = pc.or_(
         pc.less(moment, pa.scalar(window.start, moment.type)),

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from extractors.errors import ConfigError, FatalSourceError
+from extractors.errors import REDACTED as _REDACTED
+from extractors.errors import SECRET_KEY_PATTERN, ConfigError, FatalSourceError
 
 
 @dataclass(frozen=True)
@@ -91,10 +91,6 @@ def resolve_secret(
     return Secret(secret)
 
 
-SECRET_KEY_PATTERN = re.compile(
-    r"(api[_-]?key|authorization|token|secret|password|signature)$", re.I
-)
-_REDACTED = "***"
 
 
 def scrub(payload: Any, secrets: Iterable[str] = ()) -> Any:

@@ -4,6 +4,7 @@ import csv
 import gzip
 import io
 import json
+import re
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -238,3 +239,86 @@ def test_invoice_id_and_token_sku_columns_land_where_the_export_has_them(tmp_pat
     assert [r["invoice_id"] for r in landed_rows] == ["INV-202610-1", None]
     assert landed_rows[0]["sku_meter"] == "Output Tokens"
     assert json.loads(landed_rows[0]["sku_price_details"]) == json.loads(details)
+
+
+# --- files that cannot be read: the error names the file, the line and the cause --------
+
+
+def _cut(path: Path, keep) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: keep(data)])
+
+
+def _write_parquet(path: Path) -> Path:
+    import pyarrow as pa
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.table({c: [row(4, "1.00")[c]] for c in COLUMNS_12}), path)
+    return path
+
+
+def _zero(folder: Path, name: str) -> None:
+    folder.mkdir(parents=True)
+    (folder / name).write_bytes(b"")
+
+
+def _latin1(folder: Path, name: str) -> None:
+    rows = [row(4, "1.00"), row(4, "2.00", ChargeDescription="café"), row(5, "3.00")]
+    path = write_csv(folder / name.removesuffix(".gz"), rows)
+    data = path.read_bytes().replace("café".encode(), b"caf\xe9")
+    path.unlink()
+    (folder / name).write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
+
+
+def _cut_quote(folder: Path, name: str) -> None:
+    path = write_csv(folder / name, [row(4, "1.00"), row(5, "2.00")])
+    _cut(path, lambda d: d.rfind(b'"team') + 3)
+
+
+def _cut_quote_last(folder: Path, name: str) -> None:
+    # Tags last: pyarrow reads the cut quote as a short, well-formed-looking last value.
+    columns = [c for c in COLUMNS_12 if c != "Tags"] + ["Tags"]
+    path = write_csv(folder / name, [row(4, "1.00"), row(5, "2.00")], columns=columns)
+    _cut(path, lambda d: d.rfind(b'"team') + 3)
+
+
+def _truncated_gzip(folder: Path, name: str) -> None:
+    rows = [row(4, f"{i}.00", ChargeDescription=f"hours {i * 7919 % 10007}") for i in range(400)]
+    _cut(write_csv(folder / name, rows), lambda d: len(d) // 2)
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "record", "cause"),
+    [
+        ("bill.csv", _zero, "bill.csv", "0 bytes"),
+        ("bill.csv.gz", _zero, "bill.csv.gz", "0 bytes"),
+        ("bill.parquet", _zero, "bill.parquet", "0 bytes"),
+        (
+            "bill.parquet",
+            lambda f, n: _cut(_write_parquet(f / n), lambda d: len(d) - 12),
+            "bill.parquet",
+            "not a Parquet file, or a truncated one",
+        ),
+        ("bill.csv.gz", _truncated_gzip, r"bill.csv.gz:\d{2,}", "truncated gzip"),
+        ("bill.csv", _latin1, "bill.csv:3", r"byte 0xe9 at byte offset \d+ is not UTF-8"),
+        ("bill.csv.gz", _latin1, "bill.csv.gz:3", "byte 0xe9 at byte offset"),
+        ("bill.csv", _cut_quote, "bill.csv:3", "ends inside a quoted field that starts on line 3"),
+        ("bill.csv", _cut_quote_last, "bill.csv:3", "ends inside a quoted field that starts on"),
+    ],
+)
+def test_an_unreadable_file_is_named_with_its_line_and_cause(tmp_path, name, make, record, cause):
+    make(tmp_path / "export" / "2026-10", name)
+    with pytest.raises(FatalSourceError) as caught:
+        run(tmp_path, tmp_path / "export")
+    assert caught.value.record is not None
+    assert re.fullmatch(f"2026-10/{record}", caught.value.record), caught.value
+    assert re.search(cause, caught.value.detail), caught.value
+    assert not (tmp_path / "landing" / "aws_focus").exists()  # nothing landed
+
+
+def test_a_bare_quote_inside_an_unquoted_field_is_data_not_a_cut_file(tmp_path):
+    path = write_csv(tmp_path / "export" / "bill.csv", [row(4, "1.00", ChargeDescription="x")])
+    path.write_bytes(path.read_bytes().replace(b",x,", b',12" pipe,'))  # an odd quote count
+    summary = run(tmp_path, tmp_path / "export")
+    assert summary["datasets"]["focus_cost_and_usage"]["rows_loaded"] == 1
+    assert landed(tmp_path).column("charge_description").to_pylist() == ['12" pipe']

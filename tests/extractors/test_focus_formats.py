@@ -277,7 +277,8 @@ def test_a_provider_export_that_is_not_focus_is_a_clear_error(tmp_path):
 
 # --- real public exports, when ../shared/realdata is present --------------------------
 
-REALDATA = Path(__file__).parents[2].parent / "shared" / "realdata"
+from tests.conftest import REALDATA  # noqa: E402  (honours COSTBRIDGE_REALDATA in a worktree)
+
 needs_realdata = pytest.mark.skipif(
     not REALDATA.is_dir(), reason=f"real data folder {REALDATA} is absent (fresh clone)"
 )

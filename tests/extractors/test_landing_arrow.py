@@ -69,3 +69,36 @@ def test_arrow_batches_land_by_day_and_bad_rows_go_to_quarantine(tmp_path):
             "outside window: kpi_at=2026-10-03T00:00:00.000000 not in [2026-10-01, 2026-10-03)",
         ),
     }
+
+
+def test_nul_and_control_bytes_are_quarantined_alike_row_wise_and_in_bulk(tmp_path):
+    # PostgreSQL's text cannot hold NUL: the COPY of a published day failed on it.
+    day = datetime(2026, 10, 1, tzinfo=UTC)
+    values = [("nul", "chat\x00bot"), ("esc", "chat\x1b[0m"), ("ok", "chat\tbot\r\nline 2")]
+    reasons = {}
+    for path, records in (
+        ("bulk", [kpis(*[(ref, feature, day) for ref, feature in values])]),
+        ("rows", [r for r in kpis(*[(ref, f, day) for ref, f in values]).to_pylist()]),
+    ):
+        result = land(
+            records,
+            dataset=VALUE_FEATURE_KPIS,
+            source="kpi",
+            window=WINDOW,
+            landing_root=tmp_path / path / "landing",
+            quarantine_root=tmp_path / path / "quarantine",
+        )
+        assert (result.rows_in, result.rows_loaded, result.rows_quarantined) == (3, 1, 2)
+        root = tmp_path / path
+        folder = partition_dir(root / "quarantine", "kpi", VALUE_FEATURE_KPIS.name, day.date())
+        rows = pq.read_table(folder / "part-0.parquet").to_pylist()
+        reasons[path] = {r["record_ref"]: r["reason"] for r in rows}
+        landed = partition_dir(root / "landing", "kpi", VALUE_FEATURE_KPIS.name, day.date())
+        assert pq.read_table(landed / "part-0.parquet").column("feature_id").to_pylist() == [
+            "chat\tbot\r\nline 2"  # tab, newline and CR are data
+        ]
+    assert reasons["bulk"] == reasons["rows"] == {
+        "nul": "column feature_id holds a NUL byte (\\x00), which PostgreSQL cannot store",
+        "esc": "column feature_id holds a C0 control character (other than tab, newline and "
+        "carriage return), which is corruption, not text",
+    }

@@ -3,7 +3,6 @@
 import json
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pyarrow.dataset as ds
 import pytest
@@ -14,8 +13,8 @@ from extractors.landing import Reject, land
 from extractors.openai import parse_usage_bucket
 from extractors.schemas import OPENAI_USAGE_COMPLETIONS
 from extractors.window import Window
+from tests.conftest import REALDATA  # honours COSTBRIDGE_REALDATA in a worktree
 
-REALDATA = Path(__file__).parents[2].parent / "shared" / "realdata"
 FOCUS_SAMPLE = REALDATA / "focus_1.0_sample_finops"
 COOKBOOK = REALDATA / "openai_usage_api_cookbook_output" / "usage_completions_daily_buckets.json"
 
