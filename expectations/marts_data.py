@@ -16,6 +16,7 @@ FACT = "fct_ai_cost"
 FOCUS_STAGING = "stg_focus__cost_and_usage"
 OPENAI_STAGING = "stg_openai__costs"
 ENGINEERING_MART = "mart_engineering__token_efficiency"
+DAY_STATUS = "ops_day_status"
 # relation -> columns the gate reads from it.
 REQUIRED = {
     FACT: ["charge_date", "billed_cost", "allocation_method"],
@@ -141,16 +142,57 @@ def conservation_frame(con, rels: dict[str, Relation], start: date, end: date) -
     return frame[columns]
 
 
-def freshness_frame(con, fact: Relation, end: date) -> pd.DataFrame:
-    newest = None
+def freshness_frame(con, fact: Relation, start: date, end: date) -> pd.DataFrame:
+    """One row per day of the window: what keeps it from being present and final, or "".
+
+    Fresh means every day of the window is final in ``ops_day_status`` (every
+    configured source landed it or recorded it empty) and, when any source landed
+    rows for it, the fact holds it. Not "the newest day is the window's last": a
+    rerun or backfill of a past range is fresh when its days are, whatever the
+    warehouse holds after them.
+    """
+    days = [start + timedelta(days=i) for i in range((end - start).days)]
+    status: dict[date, tuple[bool, int, str]] = {}
+    if _table_exists(con, DAY_STATUS):
+        rows = con.execute(
+            f"select landing_date, bool_and(is_final_day), sum(rows_loaded),"
+            f" string_agg(case when source_status = 'missing' then source_name || ' ('"
+            f" || missing_datasets || ')' end, ', ' order by source_name)"
+            f" from {DAY_STATUS} where landing_date >= $start and landing_date < $end"
+            f" group by landing_date",
+            {"start": start, "end": end},
+        ).fetchall()
+        status = {day: (final, int(n or 0), missing or "") for day, final, n, missing in rows}
+    fact_rows: dict[date, int] = {}
     if _usable(fact):
-        sql = f"select max(charge_date)::date from {fact.qualified}"
-        newest = con.execute(sql).fetchall()[0][0]
+        fact_rows = dict(con.execute(
+            f"select charge_date::date, count(*) from {fact.qualified}"
+            " where charge_date >= $start and charge_date < $end group by 1",
+            {"start": start, "end": end},
+        ).fetchall())
+    problems = []
+    for day in days:
+        final, loaded, missing = status.get(day, (False, 0, ""))
+        if day not in status:
+            problems.append(f"{DAY_STATUS} has no row for the day")
+        elif not final:
+            problems.append(f"provisional: waiting for {missing}")
+        elif loaded and not fact_rows.get(day):
+            problems.append(f"{loaded} rows landed but {FACT} holds none")
+        else:
+            problems.append("")
     return pd.DataFrame({
-        "locator": [FACT],
-        "newest_charge_date": [newest.isoformat() if newest else "(no rows)"],
-        "expected_charge_date": [(end - timedelta(days=1)).isoformat()],
+        "locator": [day.isoformat() for day in days],
+        "problem": problems,
+        "fact_rows": [fact_rows.get(day, 0) for day in days],
     })
+
+
+def _table_exists(con, name: str) -> bool:
+    return bool(con.execute(
+        "select 1 from information_schema.tables where table_schema = 'main' and table_name = ?",
+        [name],
+    ).fetchall())
 
 
 def mart_frame(con, mart: Relation, start: date, end: date) -> pd.DataFrame:
@@ -198,7 +240,7 @@ def read_marts(warehouse_path: Path, start: date, end: date) -> dict[str, pd.Dat
             "relations": relations_frame(rels),
             "fct_ai_cost": fact,
             "conservation": conservation_frame(con, rels, start, end),
-            "freshness": freshness_frame(con, rels[FACT], end),
+            "freshness": freshness_frame(con, rels[FACT], start, end),
             ENGINEERING_MART: mart_frame(con, rels[ENGINEERING_MART], start, end),
             "unallocated_share": unallocated_frame(fact),
         }

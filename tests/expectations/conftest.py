@@ -215,6 +215,14 @@ def build_warehouse(path: Path, statements: list[str] = ()) -> Path:
                 busy as gpu_busy_share_of_allocated
             from (values ('2026-10-01', 'search', 0.44, 0.45, 0.55),
                          ('2026-10-02', 'search', 0.40, 0.52, 0.615)) t(d, team, hit, paid, busy);
+            create table ops_day_status as
+            select d::date as landing_date, s as source_name, st as source_status,
+                missing::varchar as missing_datasets, n::bigint as rows_loaded,
+                st <> 'missing' as is_final_day
+            from (values ('2026-10-01', 'aws_focus', 'landed', null, 4),
+                         ('2026-10-01', 'openai', 'landed', null, 2),
+                         ('2026-10-02', 'aws_focus', 'landed', null, 4),
+                         ('2026-10-02', 'openai', 'landed', null, 2)) t(d, s, st, missing, n);
         """)
         con.executemany("insert into fct_ai_cost values (?, ?, ?, ?, ?, ?, ?, ?)", FACT_ROWS)
         for statement in statements:

@@ -52,11 +52,38 @@ def test_sub_cent_rounding_difference_passes(warehouse, tmp_path):
     assert _run(path, tmp_path).success
 
 
-def test_stale_fact_fails_freshness(warehouse, tmp_path):
-    # The window reaches one day further than the fact: the newest day is missing.
+def test_a_day_the_warehouse_does_not_hold_fails_freshness(warehouse, tmp_path):
+    # The window reaches one day further than the warehouse: that day is missing.
     result = _run(warehouse(), tmp_path, end=END + timedelta(days=1))
     assert _failed(result) == {"freshness"}, result.summary()
-    assert result.blocking_failures[0]["observed"] == ["2026-10-02"]
+    assert "2026-10-03" in result.blocking_failures[0]["reason"]
+    assert result.blocking_failures[0]["observed"] == ["ops_day_status has no row for the day"]
+
+
+def test_a_provisional_day_fails_freshness_naming_the_source(warehouse, tmp_path):
+    path = warehouse(
+        "update ops_day_status set source_status = 'missing', is_final_day = false,"
+        " missing_datasets = 'openai_costs' where landing_date = '2026-10-02' and"
+        " source_name = 'openai'",
+        "update ops_day_status set is_final_day = false where landing_date = '2026-10-02'",
+    )
+    (finding,) = _run(path, tmp_path).blocking_failures
+    assert finding["observed"] == ["provisional: waiting for openai (openai_costs)"]
+
+
+def test_landed_rows_the_fact_lacks_fail_freshness(warehouse, tmp_path):
+    path = warehouse("delete from fct_ai_cost where charge_date = '2026-10-02'")
+    result = _run(path, tmp_path)
+    assert "freshness" in _failed(result)
+    finding = next(f for f in result.blocking_failures if f["expectation"] == "freshness")
+    assert finding["observed"] == ["6 rows landed but fct_ai_cost holds none"]
+
+
+def test_a_past_day_passes_freshness_though_later_days_exist(warehouse, tmp_path):
+    """A rerun or backfill of an earlier range: its days are final, later ones do not matter."""
+    result = run_marts_gate(warehouse(), START, START + timedelta(days=1),
+                            data_docs_dir=tmp_path / "docs")
+    assert "freshness" not in _failed(result), result.summary()
 
 
 def test_anthropic_costs_join_conservation_when_staged(warehouse, tmp_path):
