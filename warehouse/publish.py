@@ -12,7 +12,10 @@ before it is swapped in; each target's outcome goes into the next file
 (``ops_publish_targets``, and ``ops_alerts`` for a target left behind), so the
 file readers get says which target holds which run. A target that is behind
 raises `PublishTargetBehind` after the swap; the next run republishes every
-target, and so retries it.
+target, and so retries it. The BI targets go first because only they can fail on
+the data (a value PostgreSQL refuses); a crash between them and the swap leaves a
+target one checked run ahead of the DuckDB file until the next run, never a
+half-published one.
 """
 
 from __future__ import annotations
