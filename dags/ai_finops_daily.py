@@ -3,11 +3,13 @@
 For finance, engineering, product and leadership: each day pull billing, token
 usage and GPU metrics into the Parquet landing zone, gate it, build the one cost
 fact and the role marts with dbt into the next warehouse file, gate the marts,
-and only then swap the new warehouse in, then copy it to PostgreSQL (when the
-Connection costbridge_postgres or COSTBRIDGE_POSTGRES_DSN is set) and to monthly
-Parquet files for BI tools. A failed day leaves the last good warehouse published
-and its gate run on record (ops_data_quality_runs). A manual run takes `start`
-and `end` (YYYY-MM-DD, end exclusive) for backfills and the demo.
+and only then publish, as one unit: PostgreSQL (when the Connection
+costbridge_postgres or COSTBRIDGE_POSTGRES_DSN is set) and monthly Parquet files
+for BI tools, then the DuckDB file. A failed day leaves the last good warehouse
+published and its gate run on record (ops_data_quality_runs); a BI target that
+could not take the day is recorded as behind (ops_publish_targets, ops_alerts),
+fails the run, and is retried by the next one. A manual run takes `start` and
+`end` (YYYY-MM-DD, end exclusive) for backfills and the demo.
 """
 
 from __future__ import annotations
@@ -29,6 +31,19 @@ def _gate(step, *args):
     try:
         return step(*args)
     except GateFailed as exc:
+        raise AirflowFailException(str(exc)) from exc
+
+
+def _publish(step, *args):
+    """Publish. A target left behind fails the run without a task retry: the DuckDB
+    file has already moved and its next file is gone, so the next run retries it."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from warehouse.publish import PublishTargetBehind
+
+    try:
+        return step(*args)
+    except PublishTargetBehind as exc:
         raise AirflowFailException(str(exc)) from exc
 
 
@@ -103,22 +118,17 @@ def ai_finops_daily():
 
     @task(pool="duckdb_writer", outlets=[PUBLISHED_MARTS])
     def publish(window: dict, next_file: str, run_id=None) -> dict:
+        from warehouse.airflow_secrets import airflow_postgres_dsn
         from warehouse.pipeline import DataWindow, publish
 
-        return publish(_settings(), DataWindow.from_dict(window), next_file, run_id)
-
-    @task
-    def publish_postgres(run_id=None) -> dict:
-        from warehouse.airflow_secrets import airflow_postgres_dsn
-        from warehouse.pipeline import publish_postgres
-
-        return publish_postgres(_settings(), run_id, airflow_postgres_dsn())
-
-    @task
-    def export_parquet(run_id=None) -> dict:
-        from warehouse.pipeline import export_parquet
-
-        return export_parquet(_settings(), run_id)
+        return _publish(
+            publish,
+            _settings(),
+            DataWindow.from_dict(window),
+            next_file,
+            run_id,
+            airflow_postgres_dsn(),
+        )
 
     window = plan_window()
     extracted = extract.partial(window=window).expand(source_name=list_sources())
@@ -126,8 +136,7 @@ def ai_finops_daily():
     extracted >> landing_ok
     next_file = build_warehouse(window)
     landing_ok >> next_file
-    published = publish(window, validate_marts(window, next_file))
-    published >> [publish_postgres(), export_parquet()]
+    publish(window, validate_marts(window, next_file))
 
 
 ai_finops_daily()

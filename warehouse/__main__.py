@@ -4,9 +4,12 @@
     python -m warehouse build   --start ... --end ... [--run-id ID]   # dbt into the next file only
     python -m warehouse publish --next-file F --start ... --end ... [--run-id ID]
 
-`run` is the DAG's order: landing gate, dbt build, marts gate, publish, then
-PostgreSQL (when COSTBRIDGE_POSTGRES_DSN is set) and the Parquet exports.
-Exit status 1 when a gate blocks the day.
+`run` is the DAG's order: landing gate, dbt build, marts gate, publish. `publish`
+publishes to every target as one unit: PostgreSQL (when COSTBRIDGE_POSTGRES_DSN is
+set) and the Parquet exports from the next file, then the DuckDB file.
+Exit status 1, with one line on stderr, when a gate blocks the day or a target is
+left behind (the DuckDB file has moved; ops_publish_targets says which target is
+behind and why, and the next run retries it).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
 
     settings, window = Settings.from_env(), pipeline.DataWindow(args.start, args.end)
     from expectations import GateFailed
+    from warehouse.publish import PublishTargetBehind
 
     try:
         if args.command == "run":
@@ -43,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
             if not args.next_file:
                 parser.error("publish needs --next-file")
             result = pipeline.publish(settings, window, args.next_file, args.run_id)
-    except GateFailed as exc:
+    except (GateFailed, PublishTargetBehind) as exc:
         print(exc, file=sys.stderr)
         return 1
     print(json.dumps(result, indent=2, default=str))

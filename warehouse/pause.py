@@ -17,6 +17,10 @@ POINTS = (
     "publish:before_replace",  # the next file is complete and synced, not yet swapped in
     "publish:after_replace",  # swapped in, the directory entry not yet synced
 )
+# Reached only when a PostgreSQL DSN is configured, so kept apart from POINTS.
+POSTGRES_POINTS = (
+    "postgres:before_swap",  # every relation COPYed into the staging schema, not yet swapped
+)
 
 
 def pause_point(name: str) -> None:

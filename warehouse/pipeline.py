@@ -193,11 +193,34 @@ def validate_marts(
     return _gate_summary(result)
 
 
-def publish(settings: Settings, window: DataWindow, next_file: str, run_id: str) -> dict:
-    """Record the publication, quarantine and gate runs inside the next file, then swap it in."""
+def publish(
+    settings: Settings,
+    window: DataWindow,
+    next_file: str,
+    run_id: str,
+    postgres_dsn: str | None = None,
+) -> dict:
+    """Publish the next file to every target as one unit, then swap it in.
+
+    The ops records go into the next file; PostgreSQL (when configured) and the
+    Parquet exports are published from it, read-only, each one's outcome recorded
+    in ``ops_publish_targets`` (and ``ops_alerts`` when it is behind); then the
+    DuckDB file is swapped in. A target that could not take the run does not hold
+    DuckDB back, but raises `PublishTargetBehind` after the swap, so the run fails
+    visibly; the next run republishes every target.
+    """
     import duckdb
 
+    from warehouse.publish import (
+        PublishTargetBehind,
+        TargetOutcome,
+        ensure_ops_tables,
+        record_targets,
+    )
+
     next_path = Path(next_file)
+    if not next_path.exists():
+        raise FileNotFoundError(f"no built warehouse to publish at {next_path}")
     problems = reconcile_quarantine(settings.landing_root, settings.quarantine_root)
     if problems:
         # Visible, not blocking: ops_quarantine still shows every row that was filed.
@@ -216,6 +239,7 @@ def publish(settings: Settings, window: DataWindow, next_file: str, run_id: str)
             "insert into ops_publications values (?, ?, ?, current_timestamp)",
             [run_id, window.start, window.end],
         )
+        ensure_ops_tables(con)
         quarantined = load_quarantine(con, settings.quarantine_root)
         gate_runs = read_gate_log(settings.ops_dir)
         con.register("gate_runs", gate_runs)
@@ -226,16 +250,59 @@ def publish(settings: Settings, window: DataWindow, next_file: str, run_id: str)
         con.execute("checkpoint")
     finally:
         con.close()
+
+    result: dict[str, Any] = {"warehouse": str(settings.warehouse_file), **window.as_dict()}
+    outcomes = [TargetOutcome("duckdb", "ok")]
+    for target, step in (
+        ("postgres", lambda: publish_postgres(settings, run_id, postgres_dsn, source=next_path)),
+        ("parquet", lambda: export_parquet(settings, run_id, source=next_path)),
+    ):
+        outcome, value = _publish_target(target, step, postgres_dsn)
+        outcomes.append(outcome)
+        result.update(value)
+
+    con = duckdb.connect(str(next_path))
+    try:
+        con.execute("begin")
+        record_targets(con, run_id, window.start, window.end, outcomes)
+        con.execute("commit")
+        con.execute("checkpoint")
+    finally:
+        con.close()
     published = swap_in(next_path, settings.warehouse_file)
     log.info(
-        "published %s for %s..%s (%d quarantined rows, %d gate runs on record)",
+        "published %s for %s..%s (%d quarantined rows, %d gate runs on record): %s",
         published, window.start, window.end, quarantined, gate_runs.num_rows,
+        ", ".join(f"{o.target} {o.status}" for o in outcomes),
     )
-    return {"warehouse": str(published), **window.as_dict()}
+    behind = [o for o in outcomes if o.status == "behind"]
+    if behind:
+        raise PublishTargetBehind(run_id, window.start, window.end, behind)
+    return result
 
 
-def publish_postgres(settings: Settings, run_id: str, dsn: str | None = None) -> dict:
-    """Copy the published warehouse to PostgreSQL for BI tools; skipped if none is configured."""
+def _publish_target(target: str, step, postgres_dsn: str | None):
+    """Run one BI target's publication; a failure is its outcome, not the run's end."""
+    from warehouse.postgres import describe_failure, resolve_dsn
+    from warehouse.publish import TargetOutcome
+
+    try:
+        value = step()
+    except Exception as exc:  # noqa: BLE001 - recorded as the target's cause, raised after the swap
+        cause = describe_failure(exc, postgres_dsn or resolve_dsn())
+        log.error("publishing to %s failed, it stays on its last good run: %s", target, cause)
+        return TargetOutcome(target, "behind", cause), {target: "behind"}
+    skipped = value[target] == "skipped"
+    return TargetOutcome(target, "skipped" if skipped else "ok"), value
+
+
+def publish_postgres(
+    settings: Settings, run_id: str, dsn: str | None = None, source: Path | None = None
+) -> dict:
+    """Copy a warehouse file (default: the published one) to PostgreSQL for BI tools.
+
+    ``{"postgres": "skipped"}`` when no PostgreSQL is configured, else rows per relation.
+    """
     from warehouse.postgres import DSN_ENV, publish_to_postgres, resolve_dsn
 
     dsn = dsn or resolve_dsn()
@@ -245,24 +312,24 @@ def publish_postgres(settings: Settings, run_id: str, dsn: str | None = None) ->
             "skipping the PostgreSQL publication", DSN_ENV,
         )
         return {"postgres": "skipped"}
-    return {"postgres": publish_to_postgres(settings.warehouse_file, dsn, run_id=run_id)}
+    counts = publish_to_postgres(
+        source or settings.warehouse_file, dsn, run_id=run_id, recorded_as=settings.warehouse_file
+    )
+    return {"postgres": counts}
 
 
-def export_parquet(settings: Settings, run_id: str) -> dict:
-    """Monthly Parquet files of every mart of the published warehouse, swapped in whole."""
+def export_parquet(settings: Settings, run_id: str, source: Path | None = None) -> dict:
+    """Monthly Parquet files of every mart of a warehouse file (default: the published one)."""
     from warehouse.parquet_export import export_parquet as export
 
-    return {"parquet": export(settings.warehouse_file, settings.exports_dir, run_id)}
+    return {"parquet": export(source or settings.warehouse_file, settings.exports_dir, run_id)}
 
 
 def run_day(
     settings: Settings, window: DataWindow, run_id: str, postgres_dsn: str | None = None
 ) -> dict:
-    """Everything after extraction, in the DAG's order: gates, build, publish, BI targets."""
+    """Everything after extraction, in the DAG's order: gates, build, publish to every target."""
     validate_landing(settings, window, run_id)
     next_file = build(settings, window, run_id)
     validate_marts(settings, window, next_file, run_id)
-    result = publish(settings, window, next_file, run_id)
-    result.update(publish_postgres(settings, run_id, postgres_dsn))
-    result.update(export_parquet(settings, run_id))
-    return result
+    return publish(settings, window, next_file, run_id, postgres_dsn)

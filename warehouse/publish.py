@@ -5,11 +5,24 @@ old file or the new one, never half of either, and a reader that already holds
 the old file keeps reading its inode until it closes. A crash before the rename
 leaves the last good file in place; the orphaned next file is removed by the
 next build.
+
+Publication is one unit over three targets: the DuckDB file, the PostgreSQL schema
+and the Parquet exports. PostgreSQL and Parquet are written from the next file
+before it is swapped in; each target's outcome goes into the next file
+(``ops_publish_targets``, and ``ops_alerts`` for a target left behind), so the
+file readers get says which target holds which run. A target that is behind
+raises `PublishTargetBehind` after the swap; the next run republishes every
+target, and so retries it. The BI targets go first because only they can fail on
+the data (a value PostgreSQL refuses); a crash between them and the swap leaves a
+target one checked run ahead of the DuckDB file until the next run, never a
+half-published one.
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from warehouse.pause import pause_point
@@ -67,3 +80,58 @@ def drop_build_relations(con) -> list[str]:
         con.execute(f'drop view if exists "{schema}"."{view}" cascade')
         dropped.append(f"view {schema}.{view}")
     return dropped
+
+
+TARGETS = ("duckdb", "postgres", "parquet")
+TARGETS_TABLE = "ops_publish_targets"
+ALERTS_TABLE = "ops_alerts"
+ALERT_BEHIND = "publish_target_behind"
+
+
+@dataclass(frozen=True)
+class TargetOutcome:
+    target: str  # one of TARGETS
+    status: str  # ok | behind | skipped
+    detail: str = ""  # one line; for `behind`, the cause (never a password)
+
+
+class PublishTargetBehind(RuntimeError):
+    """The DuckDB file moved to the new run, but a BI target could not take it."""
+
+    def __init__(self, run_id: str, start: date, end: date, behind: list[TargetOutcome]):
+        self.run_id, self.behind = run_id, behind
+        causes = "; ".join(f"{t.target} is behind: {t.detail}" for t in behind)
+        super().__init__(
+            f"run {run_id} published {start}..{end} to DuckDB, but {causes}"
+            f" (recorded in {TARGETS_TABLE} and {ALERTS_TABLE}; the next run retries it)"
+        )
+
+
+def ensure_ops_tables(con) -> None:
+    """Create the publication records, so every target carries them from the first run."""
+    con.execute(
+        f"create table if not exists {TARGETS_TABLE} ("
+        " run_id varchar, window_start date, window_end date, target varchar,"
+        " status varchar, detail varchar, published_at timestamptz)"
+    )
+    con.execute(
+        f"create table if not exists {ALERTS_TABLE} ("
+        " raised_at timestamptz, kind varchar, subject varchar, detail varchar, run_id varchar)"
+    )
+
+
+def record_targets(
+    con, run_id: str, start: date, end: date, outcomes: list[TargetOutcome]
+) -> None:
+    """Append this run's outcomes (the next file holds every earlier run's rows already)."""
+    ensure_ops_tables(con)
+    for o in outcomes:
+        con.execute(
+            f"insert into {TARGETS_TABLE} values (?, ?, ?, ?, ?, ?, current_timestamp)",
+            [run_id, start, end, o.target, o.status, o.detail],
+        )
+        if o.status == "behind":
+            con.execute(
+                f"insert into {ALERTS_TABLE} values (current_timestamp, ?, ?, ?, ?)",
+                [ALERT_BEHIND, o.target, o.detail, run_id],
+            )

@@ -28,16 +28,16 @@ def test_daily_dag_runs_the_day_in_order(dagbag):
     dag = dagbag.dags["ai_finops_daily"]
     assert set(dag.task_ids) == {
         "plan_window", "list_sources", "extract", "validate_landing",
-        "build_warehouse", "validate_marts", "publish", "publish_postgres", "export_parquet",
+        "build_warehouse", "validate_marts", "publish",
     }
     # The gates sit between the steps they guard.
     assert "validate_landing" in dag.get_task("build_warehouse").upstream_task_ids
     assert "build_warehouse" in dag.get_task("validate_marts").upstream_task_ids
     assert "validate_marts" in dag.get_task("publish").upstream_task_ids
     assert "extract" in dag.get_task("validate_landing").upstream_task_ids
-    # BI copies are made from the just-published file, never from a build.
-    assert "publish" in dag.get_task("publish_postgres").upstream_task_ids
-    assert "publish" in dag.get_task("export_parquet").upstream_task_ids
+    # One publication unit: DuckDB, PostgreSQL and Parquet move in one task, or it fails
+    # naming the target left behind; nothing publishes after it from another file.
+    assert dag.get_task("publish").downstream_task_ids == set()
     # One writer at a time on the DuckDB file.
     assert dag.get_task("build_warehouse").pool == "duckdb_writer"
     assert dag.get_task("publish").pool == "duckdb_writer"

@@ -164,7 +164,8 @@ def test_grants_survive_the_next_publish_and_old_tables_go(
         runs = conn.execute(
             f"select run_id from {INTERNAL_SCHEMA}.publications order by published_at"
         ).fetchall()
-    assert "costbridge" in schemas and not {"costbridge_old", "costbridge_staging"} & schemas
+    assert "costbridge" in schemas and "costbridge_staging" not in schemas
+    assert not [s for s in schemas if s.startswith("costbridge_old")], schemas
     assert runs == [("r1",), ("r2",)]
 
 
@@ -254,3 +255,60 @@ def test_the_pipeline_step_uses_the_env_dsn_and_never_logs_the_password(
     assert result == {"postgres": {"fct_ai_cost": 5, "mart_types": 2}}
     assert postgres_server.superuser_password not in caplog.text
     assert f"{postgres_server.host}:{postgres_server.port}" in caplog.text
+
+
+def test_a_lock_the_publisher_cannot_get_fails_it_within_its_lock_timeout(
+    postgres_database, tmp_path
+):
+    from warehouse.postgres import _ADVISORY_LOCK, Timeouts
+
+    warehouse = _warehouse(tmp_path / "w.duckdb", 10)
+    publish_to_postgres(warehouse, postgres_database, run_id="r1")
+    # Someone else (not a publisher: it has no publisher's application_name) holds the
+    # publication lock. The server ends it after a minute, so a publisher without a
+    # lock_timeout would wait that long and then succeed.
+    with psycopg.connect(postgres_database) as other:
+        other.execute("set idle_in_transaction_session_timeout = '60s'")
+        other.execute("select pg_advisory_xact_lock(%s)", [_ADVISORY_LOCK])
+        with pytest.raises(errors.LockNotAvailable, match="lock timeout"):
+            publish_to_postgres(
+                warehouse, postgres_database, run_id="r2", timeouts=Timeouts(lock="500ms")
+            )
+    with psycopg.connect(postgres_database) as conn:
+        runs = conn.execute(f"select run_id from {INTERNAL_SCHEMA}.publications").fetchall()
+    assert runs == [("r1",)]
+
+
+def test_the_statement_timeout_is_set_and_read_from_the_environment(
+    postgres_database, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("COSTBRIDGE_POSTGRES_STATEMENT_TIMEOUT", "1ms")
+    with pytest.raises(errors.QueryCanceled, match="statement timeout"):
+        publish_to_postgres(_warehouse(tmp_path / "w.duckdb", 200_000), postgres_database,
+                            run_id="r1")
+    with psycopg.connect(postgres_database) as conn:
+        schemas = {r[0] for r in conn.execute("select nspname from pg_namespace")}
+    assert not {"costbridge", "costbridge_staging"} & schemas
+
+
+def test_every_target_moves_together_and_postgres_records_the_published_file(
+    postgres_database, tmp_path
+):
+    from tests.warehouse.test_publish import _home, _next, _targets, _window
+
+    settings = _home(tmp_path)
+    result = pipeline.publish(settings, _window(), str(_next(settings, "r1", 12)), "r1",
+                              postgres_database)
+    assert result["postgres"]["fct_ai_cost"] == 12 and result["parquet"]["fct_ai_cost"] == 12
+    assert {(t[1], t[2]) for t in _targets(settings)} == {
+        ("duckdb", "ok"), ("postgres", "ok"), ("parquet", "ok"),
+    }
+    with psycopg.connect(postgres_database) as conn:
+        [(run, path)] = conn.execute(
+            f"select run_id, warehouse_file from {INTERNAL_SCHEMA}.publications"
+        ).fetchall()
+        # PostgreSQL carries the ops records of the run it holds.
+        assert conn.execute("select run_id from costbridge.ops_publications").fetchall() == [
+            ("r1",)
+        ]
+    assert (run, path) == ("r1", str(settings.warehouse_file))
