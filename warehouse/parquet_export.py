@@ -76,7 +76,8 @@ def export_parquet(warehouse_file: Path, exports_dir: Path, run_id: str) -> dict
     try:
         for mart in exported_marts(con):
             column = month_column(con, mart)
-            target = version / mart
+            # A path is SQL text here (COPY takes no parameter): double its quotes.
+            target = str(version / mart).replace("'", "''")
             con.execute(
                 f'copy (select *, strftime("{column}", \'%Y-%m\') as month from main."{mart}")'
                 f" to '{target}' (format parquet, partition_by (month))"

@@ -212,9 +212,11 @@ def publish(
     import duckdb
 
     from warehouse.publish import (
+        ALERT_QUARANTINE,
         PublishTargetBehind,
         TargetOutcome,
         ensure_ops_tables,
+        record_alerts,
         record_targets,
     )
 
@@ -223,7 +225,8 @@ def publish(
         raise FileNotFoundError(f"no built warehouse to publish at {next_path}")
     problems = reconcile_quarantine(settings.landing_root, settings.quarantine_root)
     if problems:
-        # Visible, not blocking: ops_quarantine still shows every row that was filed.
+        # Visible, not blocking: ops_quarantine still shows every row that was filed, and
+        # each disagreement is an ops_alerts row.
         log.error("quarantine does not reconcile with the manifests:\n  %s", "\n  ".join(problems))
     con = duckdb.connect(str(next_path))
     try:
@@ -240,6 +243,7 @@ def publish(
             [run_id, window.start, window.end],
         )
         ensure_ops_tables(con)
+        record_alerts(con, run_id, ALERT_QUARANTINE, "quarantine", problems)
         quarantined = load_quarantine(con, settings.quarantine_root)
         gate_runs = read_gate_log(settings.ops_dir)
         con.register("gate_runs", gate_runs)

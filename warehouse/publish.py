@@ -86,6 +86,7 @@ TARGETS = ("duckdb", "postgres", "parquet")
 TARGETS_TABLE = "ops_publish_targets"
 ALERTS_TABLE = "ops_alerts"
 ALERT_BEHIND = "publish_target_behind"
+ALERT_QUARANTINE = "quarantine_unreconciled"
 
 
 @dataclass(frozen=True)
@@ -135,3 +136,13 @@ def record_targets(
                 f"insert into {ALERTS_TABLE} values (current_timestamp, ?, ?, ?, ?)",
                 [ALERT_BEHIND, o.target, o.detail, run_id],
             )
+
+
+def record_alerts(con, run_id: str, kind: str, subject: str, details: list[str]) -> None:
+    """One ``ops_alerts`` row per detail line (e.g. each quarantine/manifest disagreement)."""
+    ensure_ops_tables(con)
+    for detail in details:
+        con.execute(
+            f"insert into {ALERTS_TABLE} values (current_timestamp, ?, ?, ?, ?)",
+            [kind, subject, detail, run_id],
+        )

@@ -7,7 +7,7 @@ day, and on the FOCUS reader that dropped rows dated far outside their billing p
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from extractors import run_source
 from extractors.config import SourceConfig
@@ -150,3 +150,50 @@ def test_daily_runs_over_a_month_account_for_every_row_once(tmp_path, chaos):
         quarantined=len(filed),
         duplicates=0,
     )
+
+
+def test_a_reject_filed_twice_raises_an_ops_alert_at_publish(home, monkeypatch, chaos):
+    """reconcile() used to report nothing; now each disagreement is an ops_alerts row."""
+    import shutil
+
+    import duckdb
+
+    from tests.warehouse.demo_fixtures import DEMO_END, DEMO_START
+    from warehouse import pipeline
+
+    filed = sorted(home.quarantine_root.glob("*/*/date=*/part-0.parquet"))
+    if not filed:  # the demo has no reject: file one the way the old writer doubled it
+        source = home.quarantine_root / "aws_focus" / "focus_cost_and_usage"
+        pq_path = source / "date=2026-10-19" / "part-0.parquet"
+        pq_path.parent.mkdir(parents=True)
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        from extractors.schemas import QUARANTINE
+
+        pq.write_table(pa.Table.from_pylist([{
+            "source_name": "aws_focus", "dataset": "focus_cost_and_usage",
+            "window_start": datetime(2026, 10, 19, tzinfo=UTC),
+            "window_end": datetime(2026, 10, 20, tzinfo=UTC), "record_ref": "bill.csv:9",
+            "reason": "Tags is not valid JSON", "raw_payload": None,
+        }], schema=QUARANTINE), pq_path)
+        filed = [pq_path]
+    twin = filed[0].parent.with_name("date=2026-10-20")
+    twin.mkdir(exist_ok=True)
+    shutil.copy(filed[0], twin / "part-0.parquet")
+    next_file = home.build_dir / "next.duckdb"
+    next_file.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(home.warehouse_file, next_file)
+    monkeypatch.delenv("COSTBRIDGE_POSTGRES_DSN", raising=False)
+    pipeline.publish(home, pipeline.DataWindow(DEMO_START, DEMO_END), str(next_file), "alerts")
+    con = duckdb.connect(str(home.warehouse_file), read_only=True)
+    try:
+        alerts = con.execute(
+            "select detail from ops_alerts where kind = 'quarantine_unreconciled'"
+            " and run_id = 'alerts'"
+        ).fetchall()
+    finally:
+        con.close()
+    assert any("filed 2 times" in a[0] for a in alerts), alerts
+    chaos("quarantine", "a reject filed under two days, at publish", duplicates=1,
+          published="yes, with an ops_alerts row")

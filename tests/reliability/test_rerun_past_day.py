@@ -32,3 +32,26 @@ def test_rerunning_the_first_demo_day_publishes(home, monkeypatch, chaos):
     assert days[-1] == DEMO_END - timedelta(days=1), "the later day is kept"
     chaos("rerun", "rerun of a past day after a later day was published",
           loaded=loaded, published="yes")
+
+
+def test_a_home_path_with_quotes_runs_the_whole_pipeline(demo_home, tmp_path, monkeypatch, chaos):
+    """COSTBRIDGE_HOME is interpolated into SQL (dbt's landing globs, Parquet COPY)."""
+    import shutil
+
+    from warehouse.settings import Settings
+
+    quoted = tmp_path / "it's \"home\""
+    shutil.copytree(demo_home, quoted, symlinks=True)
+    settings = Settings(home=quoted, sources_file=demo_home.parent / "sources.yml")
+    monkeypatch.delenv("COSTBRIDGE_POSTGRES_DSN", raising=False)
+    result = pipeline.run_day(settings, pipeline.DataWindow(DEMO_START, DEMO_END), "quoted-home")
+    con = duckdb.connect(str(settings.warehouse_file), read_only=True)
+    try:
+        loaded = con.execute("select count(*) from fct_ai_cost").fetchall()[0][0]
+        run = con.execute("select max_by(run_id, published_at) from ops_publications").fetchall()
+    finally:
+        con.close()
+    assert run == [("quoted-home",)] and loaded > 0
+    assert all(n > 0 for n in result["parquet"].values() if isinstance(n, int))
+    chaos("bad input", "COSTBRIDGE_HOME with ' and \" in its path, whole pipeline",
+          loaded=loaded, published="yes")
