@@ -36,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
 
     settings, window = Settings.from_env(), pipeline.DataWindow(args.start, args.end)
     from expectations import GateFailed
+    from extractors.errors import ConfigError
     from warehouse.publish import PublishTargetBehind
 
     try:
@@ -50,6 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     except (GateFailed, PublishTargetBehind) as exc:
         print(exc, file=sys.stderr)
         return 1
+    except ConfigError as exc:  # the sources file is wrong: say where, without a traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     print(json.dumps(result, indent=2, default=str))
     return 0
 

@@ -72,3 +72,15 @@ def test_an_empty_landing_zone_does_not_pass(home, chaos):
 def test_an_explicitly_empty_day_is_final(home):
     """A source's empty day (a manifest with no rows) is a landed day, not a missing one."""
     pipeline.validate_landing(home, pipeline.DataWindow(DEMO_START, DEMO_END), "ok")
+
+
+def test_a_wrong_sources_file_is_one_clear_line_from_the_cli(home, tmp_path, monkeypatch, capsys):
+    sources = tmp_path / "sources.yml"
+    sources.write_text("sources:\n- name: billing\n  type: focus_csv\n  options: {path: /x}\n")
+    monkeypatch.setenv("COSTBRIDGE_HOME", str(home.home))
+    monkeypatch.setenv("COSTBRIDGE_SOURCES", str(sources))
+    status = warehouse_cli(["run", "--start", "2026-10-19", "--end", "2026-10-20"])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert "source 'billing'" in err and "unknown source type 'focus_csv'" in err
+    assert "Traceback" not in err
