@@ -68,6 +68,11 @@ DEFAULT_STATEMENT_TIMEOUT = "15min"
 DROP_LOCK_TIMEOUT = "1s"
 # Relations BI tools read: the fact, dimensions, role marts, FOCUS views, ops records.
 PUBLISHED_PREFIXES = ("fct_", "dim_", "mart_", "focus_", "ops_")
+# Columns the reader role never gets. A quarantined row's raw payload is the source's
+# own record (scrubbed of known secrets, but still a vendor's raw data): finance sees
+# each reject's source, day, reference and reason; the payload stays with the data
+# team, in the DuckDB file.
+READER_HIDDEN_COLUMNS = {"ops_quarantine": ("raw_payload",)}
 
 _SIMPLE_TYPES = {
     "BOOLEAN": "boolean",
@@ -169,12 +174,16 @@ def published_relations(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def columns_of(con: duckdb.DuckDBPyConnection, relation: str) -> list[Column]:
+    """The columns BI readers get: every column but those in READER_HIDDEN_COLUMNS."""
     rows = con.execute(
         "select column_name, data_type from information_schema.columns"
         " where table_schema = 'main' and table_name = ? order by ordinal_position",
         [relation],
     ).fetchall()
-    return [Column(name, dtype, *postgres_type(dtype)) for name, dtype in rows]
+    hidden = READER_HIDDEN_COLUMNS.get(relation, ())
+    return [
+        Column(name, dtype, *postgres_type(dtype)) for name, dtype in rows if name not in hidden
+    ]
 
 
 def _select(relation: str, columns: list[Column]) -> str:
