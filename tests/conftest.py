@@ -9,8 +9,13 @@ import tempfile
 from pathlib import Path
 
 # Real PostgreSQL and Prometheus, started on loopback by the tests that ask for them, and
-# the session's demo warehouse (built once, by the first test that asks for it).
-pytest_plugins = ["tests.services.plugin", "tests.warehouse.demo_fixtures"]
+# the session's demo warehouse (built once, by the first test that asks for it), and the
+# attack table every reliability test adds its row to (`make chaos` prints it).
+pytest_plugins = [
+    "tests.services.plugin",
+    "tests.warehouse.demo_fixtures",
+    "tests.reliability.attack_table",
+]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # ../shared/realdata next to a clone; COSTBRIDGE_REALDATA points elsewhere (a git worktree).
