@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -24,7 +25,7 @@ MARTS = (
 
 
 @pytest.fixture
-def demo_env(tmp_path, monkeypatch, postgres_database):
+def demo_env(tmp_path, monkeypatch, postgres_database, postgres_server):
     """The demo org's files, APIs and LiteLLM database, and costbridge pointed at them."""
     from sandbox.files import write_focus_export, write_value_kpis
     from sandbox.litellm_db import create_spend_logs_table, fill_spend_logs
@@ -51,6 +52,8 @@ def demo_env(tmp_path, monkeypatch, postgres_database):
             "OPENAI_ADMIN_KEY": OPENAI_KEY,
             "ANTHROPIC_ADMIN_KEY": ANTHROPIC_KEY,
             "LITELLM_DATABASE_URL": postgres_database,
+            # The BI schema goes beside LiteLLM's tables; its DSN carries a password.
+            "COSTBRIDGE_POSTGRES_DSN": postgres_database,
         }.items():
             monkeypatch.setenv(var, value)
         yield api, tmp_path / "home"
@@ -69,7 +72,9 @@ def _count(warehouse, table: str) -> int:
 
 
 @pytest.mark.slow
-def test_daily_dag_publishes_the_fact_and_every_mart(dagbag, demo_env):
+def test_daily_dag_publishes_the_fact_and_every_mart(
+    dagbag, demo_env, postgres_server, caplog, capsys, chaos
+):
     api, home = demo_env
     dagrun = _run(dagbag.dags["ai_finops_daily"], START, END)
     assert dagrun.state == "success"
@@ -89,10 +94,31 @@ def test_daily_dag_publishes_the_fact_and_every_mart(dagbag, demo_env):
     assert any(p.startswith("/v1/organization/usage/completions") for p in paths)
     assert any(p.startswith("/api/v1/query_range") for p in paths)
     assert any((home / "landing" / "litellm_proxy").rglob("date=*/part-0.parquet"))
-    # No secret reached the warehouse or the landing zone.
-    for f in home.rglob("*"):
-        if f.is_file() and f.suffix in (".parquet", ".json", ".duckdb", ".csv"):
-            assert OPENAI_KEY.encode() not in f.read_bytes(), f"secret found in {f}"
+    # No secret and no prompt or completion text anywhere costbridge wrote: landing,
+    # quarantine, the warehouse, Parquet exports, data docs, ops logs (all under the
+    # home), Airflow's own files and task logs, PostgreSQL, the summary report.
+    import os
+
+    from reports.summary import print_summary
+    from sandbox.litellm_db import COMPLETION_CANARY, PROMPT_CANARY
+    from tests.reliability.secret_scan import scan_files, scan_postgres, scan_text
+
+    canaries = [OPENAI_KEY, ANTHROPIC_KEY, postgres_server.superuser_password,
+                PROMPT_CANARY, COMPLETION_CANARY]
+    print_summary(warehouse)
+    assert any(True for _ in (home / "exports").rglob("*.parquet"))
+    assert (home / "data_docs").is_dir()
+    hits = scan_files([home, Path(os.environ["AIRFLOW_HOME"])], canaries)
+    hits += scan_postgres(os.environ["COSTBRIDGE_POSTGRES_DSN"], canaries)
+    captured = capsys.readouterr()
+    hits += scan_text("logs", caplog.text + captured.out + captured.err, canaries)
+    assert hits == []
+    # The scan can see: LiteLLM's own table (the source) holds the prompt canary.
+    assert scan_postgres(os.environ["LITELLM_DATABASE_URL"], [PROMPT_CANARY], "public")
+    chaos("secrets", "canary keys for every API source, a DSN password, LiteLLM messages and "
+          "response canaries; scanned: landing, quarantine, warehouse, PostgreSQL, Parquet, "
+          "data docs, Airflow files and logs, the summary report",
+          published="DuckDB+PostgreSQL+Parquet", secret_hits=len(hits))
 
 
 @pytest.mark.slow
