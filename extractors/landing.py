@@ -11,7 +11,11 @@ Every day of the window gets a landing partition, even an empty one, so a restat
 day that became empty is cleared. A partition is written into a staging folder on
 the same file system (``<landing_root>/<source>/_staging/``, outside dbt's glob) and
 swapped in by rename: re-extracting a day replaces it, never doubles it, and a crash
-never leaves half a partition.
+never leaves half a partition. On Linux the swap is one step (renameat2 with
+RENAME_EXCHANGE), so a reader or a crash sees the old day or the new one, never
+neither. A run holds an exclusive lock per source and dataset
+(``<landing_root>/<source>/.<dataset>.lock``) and first clears what a killed run
+left in staging, putting back an old partition a crash took out and never replaced.
 
 A rejected row is filed in quarantine under the day its data belongs to (its home
 day): the row's own partition date when it parses, else the day its extractor names
@@ -23,6 +27,10 @@ once, whatever the windows.
 
 from __future__ import annotations
 
+import ctypes
+import errno
+import fcntl
+import functools
 import hashlib
 import json
 import os
@@ -39,6 +47,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from extractors.coerce import Coercer, RowError, control_character_masks
+from extractors.pause import pause_point
 from extractors.schemas import DATASETS, QUARANTINE, Dataset
 from extractors.secrets import scrub, scrub_json
 from extractors.window import Window
@@ -54,6 +63,10 @@ STAGING = "_staging"
 # Rows held per day before they are flushed to the day's Parquet file.
 BATCH_ROWS = 50_000
 _DAY_US = 86_400_000_000
+# Where crash tests SIGKILL a landing (extractors.pause): every day staged and no day
+# swapped; one day swapped and the next not yet; a day exchanged, its old copy not yet
+# removed from staging.
+PAUSE_POINTS = ("land:staged", "land:between_days", "land:exchanged")
 
 
 @dataclass(frozen=True)
@@ -125,6 +138,15 @@ def land(
     buffers: dict[date, list[dict[str, Any]]] = {d: [] for d in days}
     writers: dict[date, pq.ParquetWriter] = {}
     quarantined: dict[date, list[dict[str, Any]]] = {d: [] for d in days}
+    # Held until the swaps are done: a second landing of this dataset waits, and what
+    # staging holds from any other run is a killed run's, safe to clear.
+    lock = _lock(landing_root / source / f".{dataset.name}.lock")
+    try:
+        _recover(staging.parent, landing_root / source / dataset.name)
+        _recover(q_staging.parent, quarantine_root / source / dataset.name)
+    except BaseException:
+        os.close(lock)
+        raise
 
     def home(day: date | None) -> date:
         """The window day a reject is filed under: its own day, held inside the window."""
@@ -263,7 +285,10 @@ def land(
                 folder.mkdir(parents=True, exist_ok=True)
                 pq.write_table(pa.Table.from_pylist(rows, schema=QUARANTINE), folder / PART)
         # Everything is staged: now swap, day by day.
-        for day in days:
+        pause_point("land:staged")
+        for index, day in enumerate(days):
+            if index == 1:
+                pause_point("land:between_days")
             name = f"date={day.isoformat()}"
             _swap(staging / name, partition_dir(landing_root, source, dataset.name, day), staging)
             target = partition_dir(quarantine_root, source, dataset.name, day)
@@ -279,6 +304,7 @@ def land(
         shutil.rmtree(q_staging, ignore_errors=True)
         _remove_if_empty(staging.parent, staging.parent.parent)
         _remove_if_empty(q_staging.parent, q_staging.parent.parent)
+        os.close(lock)  # releases the lock
 
     for day in days:
         result.rows_in += counts[day]["rows_in"]
@@ -397,15 +423,80 @@ def _sha256(path: Path) -> str:
 
 
 def _swap(staged: Path, target: Path, scratch: Path) -> None:
-    """Replace ``target`` with ``staged`` by two renames on one file system.
+    """Replace ``target`` with ``staged`` on one file system.
 
-    POSIX has no portable directory exchange; between the renames the day is briefly
-    absent (never half-written), and a crash there is healed by the next run.
+    One atomic exchange where the kernel has it (the old day then sits in staging until
+    it is removed); elsewhere two renames, between which the day is briefly absent
+    (never half-written), and a crash there is put right by the next run (``_recover``).
     """
     target.parent.mkdir(parents=True, exist_ok=True)
-    if target.exists():
-        _swap_out(target, scratch)
+    if not target.exists():
+        os.rename(staged, target)
+        return
+    if _exchange(staged, target):
+        pause_point("land:exchanged")
+        shutil.rmtree(staged, ignore_errors=True)
+        return
+    _swap_out(target, scratch)
     os.rename(staged, target)
+
+
+_AT_FDCWD, _RENAME_EXCHANGE = -100, 2
+
+
+@functools.cache
+def _renameat2() -> Callable[..., int] | None:
+    try:
+        function = ctypes.CDLL(None, use_errno=True).renameat2
+    except (AttributeError, OSError):  # not Linux, or a libc without it (glibc < 2.28)
+        return None
+    path, fd = ctypes.c_char_p, ctypes.c_int
+    function.argtypes = [fd, path, fd, path, ctypes.c_uint]
+    function.restype = ctypes.c_int
+    return function
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two existing directory entries in one step; False where the system cannot."""
+    renameat2 = _renameat2()
+    if renameat2 is None:
+        return False
+    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False  # an old kernel, or a file system without exchange
+    raise OSError(code, os.strerror(code), str(a), None, str(b))
+
+
+def _lock(path: Path) -> int:
+    """An exclusive lock on ``path`` (created if need be), released when the fd is closed
+    or the process dies, however it dies."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _recover(runs: Path, live: Path) -> None:
+    """Clear the staging runs a killed landing left under ``runs`` (the caller holds the lock).
+
+    A partition a two-rename swap took out (``old-date=...-<id>``) and never replaced is
+    put back first: the day keeps its old data until a run lands it anew.
+    """
+    if not runs.is_dir():
+        return
+    for run in sorted(runs.iterdir()):
+        for old in sorted(run.glob("old-date=*")):
+            target = live / old.name.removeprefix("old-")[: -len("-00000000")]
+            if not target.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.rename(old, target)
+        shutil.rmtree(run, ignore_errors=True)
 
 
 def _swap_out(target: Path, scratch: Path) -> None:

@@ -7,6 +7,7 @@ clock what day it is.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -167,6 +168,15 @@ def build(settings: Settings, window: DataWindow, run_id: str, dbt_vars: dict | 
 
     ensure_schema_files(settings.landing_root)
     dbt_vars = {"configured_datasets": configured_datasets(settings), **(dbt_vars or {})}
+    lookback = int(dbt_vars.get("lookback_days", _dbt_default_var("lookback_days", 3)))
+    relanded = fact_lookback_days(settings, window, lookback)
+    if relanded > lookback:
+        log.info(
+            "landing changed since the last publication back to %s: the fact rebuilds %d days"
+            " before %s, not %d", window.start - timedelta(days=relanded), relanded,
+            window.start, lookback,
+        )
+        dbt_vars["lookback_days"] = relanded
     next_file = build_next(
         published=settings.warehouse_file,
         build_dir=settings.build_dir,
@@ -177,6 +187,58 @@ def build(settings: Settings, window: DataWindow, run_id: str, dbt_vars: dict | 
         dbt_vars=dbt_vars,
     )
     return str(next_file)
+
+
+def _dbt_default_var(name: str, default: Any) -> Any:
+    import yaml
+
+    from warehouse.settings import DBT_PROJECT_DIR
+
+    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
+    return (project.get("vars") or {}).get(name, default)
+
+
+def fact_lookback_days(settings: Settings, window: DataWindow, lookback: int) -> int:
+    """How many days before the window the fact must rebuild: ``lookback``, or more.
+
+    The fact rebuilds [start - lookback, end) from landing. An extraction may have
+    re-landed earlier days since the last publication: a FOCUS re-delivery of a closed
+    month replaces the whole billing period (FocusExtractor.plan_window), and a source
+    may look back further than the fact. Those days are rebuilt too, from the earliest
+    day landed after the last publication, or the fact would keep the old version (and
+    conservation would hold every later day back). Days from the window's end on are
+    not this run's.
+    """
+    import duckdb
+
+    from extractors.landing import MANIFEST
+
+    published = settings.warehouse_file
+    if not published.exists():
+        return lookback  # the first build rebuilds every landed day anyway
+    con = duckdb.connect(str(published), read_only=True)
+    try:
+        row = con.execute("select epoch(max(published_at)) from ops_publications").fetchone()
+    except duckdb.CatalogException:
+        row = None
+    finally:
+        con.close()
+    if row is None or row[0] is None:
+        return lookback
+    published_at = float(row[0])
+    earliest = window.start - timedelta(days=lookback)
+    for path in Path(settings.landing_root).glob(f"*/*/date=*/{MANIFEST}"):
+        if path.parts[-4].startswith("_"):
+            continue  # the schema placeholders and staging
+        try:
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+            day = date.fromisoformat(manifest["partition_date"])
+            extracted = datetime.fromisoformat(manifest["extracted_at"]).timestamp()
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # the landing gate names unreadable manifests
+        if extracted > published_at and day < min(earliest, window.end):
+            earliest = day
+    return (window.start - earliest).days
 
 
 def validate_marts(

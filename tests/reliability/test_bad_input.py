@@ -70,8 +70,14 @@ def test_truncated_file(tmp_path, chaos):
     path.write_bytes(data[: data.rfind(b'"team') + 4])  # cut inside the last Tags value
     error = refused(tmp_path, "ends inside a quoted field that starts on line 3")
     assert error.record == "bill.csv:3"
-    chaos("bad input", "truncated FOCUS CSV (cut inside a quoted Tags value)",
-          rows_in=2, loaded=0, quarantined=0, published="held")
+    chaos(
+        "bad input",
+        "truncated FOCUS CSV (cut inside a quoted Tags value)",
+        rows_in=2,
+        loaded=0,
+        quarantined=0,
+        published="held",
+    )
 
 
 def test_zero_byte_file(tmp_path, chaos):
@@ -85,13 +91,21 @@ def test_zero_byte_file(tmp_path, chaos):
 def test_invalid_json(tmp_path, chaos):
     spans = tmp_path / "spans"
     spans.mkdir()
-    good = json.dumps({"resourceSpans": [{"resource": {"attributes": []}, "scopeSpans": [
-        {"spans": [genai_span("a1", DAY)]}]}]})
+    good = json.dumps(
+        {
+            "resourceSpans": [
+                {"resource": {"attributes": []}, "scopeSpans": [{"spans": [genai_span("a1", DAY)]}]}
+            ]
+        }
+    )
     (spans / "spans.jsonl").write_text(good + '\n{"resourceSpans": [{"scope\n', encoding="utf-8")
     source = SourceConfig("otel", "otel_genai_spans", {"path": str(spans)})
     summary = run_source(
-        source, DAY.date(), DAY.date().replace(day=DAY.day + 1),
-        landing_root=tmp_path / "landing", quarantine_root=tmp_path / "quarantine",
+        source,
+        DAY.date(),
+        DAY.date().replace(day=DAY.day + 1),
+        landing_root=tmp_path / "landing",
+        quarantine_root=tmp_path / "quarantine",
     )["datasets"]["otel_genai_spans"]
     assert (summary["rows_loaded"], summary["rows_quarantined"]) == (1, 1)
     reasons = quarantine_reasons(tmp_path, source="otel", dataset="otel_genai_spans")
@@ -129,8 +143,11 @@ def test_nan_and_beyond_decimal_range_costs_are_quarantined(tmp_path, chaos, bil
 
 
 def test_unknown_currency_is_quarantined_or_visible(tmp_path, chaos):
-    rows = [row(4, "1.00"), row(4, "2.00", BillingCurrency="US$"),
-            row(4, "3.00", BillingCurrency="XTS")]
+    rows = [
+        row(4, "1.00"),
+        row(4, "2.00", BillingCurrency="US$"),
+        row(4, "3.00", BillingCurrency="XTS"),
+    ]
     write_csv(tmp_path / "export" / "bill.csv", rows)
     summary = run(tmp_path, tmp_path / "export")
     # A malformed code is refused; a well-formed code outside the price list lands as is,
@@ -155,15 +172,25 @@ def test_byte_order_mark(tmp_path, chaos):
 
 
 def test_mixed_encodings(tmp_path, chaos):
-    rows = [row(4, "1.00", ChargeDescription="Zürich"), row(4, "2.00"), row(5, "3.00"),
-            row(5, "4.00", ChargeDescription="café")]
+    rows = [
+        row(4, "1.00", ChargeDescription="Zürich"),
+        row(4, "2.00"),
+        row(5, "3.00"),
+        row(5, "4.00", ChargeDescription="café"),
+    ]
     path = write_csv(tmp_path / "export" / "bill.csv.gz", rows)
     text = gzip.decompress(path.read_bytes())
     path.write_bytes(gzip.compress(text.replace("café".encode(), "café".encode("latin-1"))))
     error = refused(tmp_path, r"byte 0xe9 at byte offset \d+ is not UTF-8")
     assert error.record == "bill.csv.gz:5"  # header, three good rows, then the Latin-1 one
-    chaos("bad input", "UTF-8 file with one Latin-1 row (gzip)",
-          rows_in=4, loaded=0, quarantined=0, published="held")
+    chaos(
+        "bad input",
+        "UTF-8 file with one Latin-1 row (gzip)",
+        rows_in=4,
+        loaded=0,
+        quarantined=0,
+        published="held",
+    )
 
 
 @pytest.mark.parametrize(("byte", "what"), [("\x00", "NUL byte"), ("\x1b", "C0 control")])
@@ -189,8 +216,10 @@ def test_sql_quotes_and_newlines_in_tags_round_trip(tmp_path, chaos):
         "sql": "Robert'); DELETE FROM costbridge.ops_day_status;--",
     }
     tags = json.dumps(hostile)
-    write_csv(tmp_path / "export" / "bill.csv",
-              [row(4, "1.00", Tags=tags, ChargeDescription='12" pipe, "quoted"\nand more')])
+    write_csv(
+        tmp_path / "export" / "bill.csv",
+        [row(4, "1.00", Tags=tags, ChargeDescription='12" pipe, "quoted"\nand more')],
+    )
     summary = run(tmp_path, tmp_path / "export")
     assert (summary["rows_loaded"], summary["rows_quarantined"]) == (1, 0)
     landed = table(tmp_path).to_pylist()[0]
@@ -211,8 +240,13 @@ def test_duplicate_rows_in_one_file_both_land(tmp_path, chaos):
     landed = table(tmp_path)
     assert sum(landed.column("billed_cost").to_pylist()) == 4
     assert len(set(landed.column("record_ref").to_pylist())) == 3  # each has its own line
-    chaos("bad input", "duplicate identical rows in one FOCUS file", **counts(summary),
-          published="n/a", duplicates=0)
+    chaos(
+        "bad input",
+        "duplicate identical rows in one FOCUS file",
+        **counts(summary),
+        published="n/a",
+        duplicates=0,
+    )
 
 
 @pytest.mark.parametrize(
@@ -242,7 +276,7 @@ def test_renamed_missing_and_extra_columns_are_schema_drift(tmp_path, chaos, cha
 
 
 def test_costbridge_home_with_quotes_in_its_path(tmp_path, chaos):
-    home = tmp_path / "x" / "it's \"home\""
+    home = tmp_path / "x" / 'it\'s "home"'
     write_csv(tmp_path / "export" / "bill.csv", [row(4, "1.00"), row(5, "abc")])
     config = tmp_path / "sources.yml"
     config.write_text(
@@ -251,10 +285,25 @@ def test_costbridge_home_with_quotes_in_its_path(tmp_path, chaos):
         encoding="utf-8",
     )
     done = subprocess.run(
-        [sys.executable, "-m", "extractors", "--config", str(config), "--source", "aws_focus",
-         "--start", START.isoformat(), "--end", END.isoformat()],
-        cwd=REPO, env={**os.environ, "COSTBRIDGE_HOME": str(home)},
-        capture_output=True, text=True, timeout=120, check=False,
+        [
+            sys.executable,
+            "-m",
+            "extractors",
+            "--config",
+            str(config),
+            "--source",
+            "aws_focus",
+            "--start",
+            START.isoformat(),
+            "--end",
+            END.isoformat(),
+        ],
+        cwd=REPO,
+        env={**os.environ, "COSTBRIDGE_HOME": str(home)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)["datasets"]["focus_cost_and_usage"]

@@ -31,8 +31,15 @@ def _cli_run(settings, monkeypatch, capsys) -> tuple[int, str]:
     monkeypatch.setenv("COSTBRIDGE_SOURCES", str(settings.sources_file))
     monkeypatch.delenv("COSTBRIDGE_POSTGRES_DSN", raising=False)
     status = warehouse_cli(
-        ["run", "--start", DEMO_START.isoformat(), "--end", DEMO_END.isoformat(),
-         "--run-id", "held"]
+        [
+            "run",
+            "--start",
+            DEMO_START.isoformat(),
+            "--end",
+            DEMO_END.isoformat(),
+            "--run-id",
+            "held",
+        ]
     )
     return status, capsys.readouterr().err
 
@@ -44,8 +51,14 @@ def test_a_source_that_never_landed_holds_the_day_by_the_cli(home, monkeypatch, 
     assert status == 1
     assert "gpu_cluster" in err and "dcgm_gpu_metrics/date=2026-10-19" in err
     assert _publications(home) == before, "a day without its GPU source was published"
-    chaos("held day", "configured source with no partition, CLI run",
-          published="held", rows_in=0, loaded=0, quarantined=0)
+    chaos(
+        "held day",
+        "configured source with no partition, CLI run",
+        published="held",
+        rows_in=0,
+        loaded=0,
+        quarantined=0,
+    )
 
 
 def test_one_missing_day_of_one_source_blocks_and_names_it(home, chaos):

@@ -61,8 +61,9 @@ def source(name: str, base_url: str, **options) -> SourceConfig:
     kind, provider, own = SOURCES[name]
     secret = {"api_key": SECRET_REFS[provider]} if provider in SECRET_REFS else {}
     return SourceConfig(
-        name, kind, {"base_url": base_url, "lookback_days": 0, **secret, **RETRIES, **own,
-                     **options}
+        name,
+        kind,
+        {"base_url": base_url, "lookback_days": 0, **secret, **RETRIES, **own, **options},
     )
 
 
@@ -192,8 +193,12 @@ DOWN_KINDS = ("429", "500", "503", "truncated", "short_body", "drop", "empty_pag
 
 @pytest.mark.parametrize(
     ("name", "how"),
-    [("openai", "faults"), ("anthropic", "faults"), ("gpu_cluster", "faults"),
-     ("gpu_cluster", "stopped")],
+    [
+        ("openai", "faults"),
+        ("anthropic", "faults"),
+        ("gpu_cluster", "faults"),
+        ("gpu_cluster", "stopped"),
+    ],
 )
 def test_a_source_down_through_every_retry_fails_alone_and_the_next_run_lands_it(
     name, how, org, clean, tmp_path, chaos
