@@ -24,7 +24,7 @@ from warehouse import pipeline
 PUBLISHED_PREFIXES = ("mart_", "fct_", "dim_", "sem_", "focus_")
 THREADS = "8"
 RERUNS = 3 if FULL else 1
-RANGE_RUNS = 3 if FULL else 2
+RANGE_RUNS = 3 if FULL else 1
 
 
 def published_hashes(warehouse) -> dict[str, str]:
