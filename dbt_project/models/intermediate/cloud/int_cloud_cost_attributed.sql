@@ -148,7 +148,8 @@ team_day_weights as (
     select
         charge_date,
         team,
-        sum(greatest(cast(effective_cost as double), 0)) as direct_cost
+        -- Summed as a DECIMAL (exact, whatever order the threads add rows in), not a double.
+        sum(greatest(cast(effective_cost as decimal(38, 12)), 0)) as direct_cost
     from (
         select
             charge_date,

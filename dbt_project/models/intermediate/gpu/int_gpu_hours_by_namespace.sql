@@ -35,10 +35,10 @@ dcgm_hours as (
         dcgm_samples.sample_date as usage_date,
         dcgm_samples.k8s_namespace,
         dcgm_samples.k8s_pod,
-        sum(
-            least(greatest(dcgm_samples.metric_value, 0), 100) / 100.0 * dcgm_samples.step_seconds / 3600.0
-        ) as gpu_hours_busy,
-        sum(dcgm_samples.step_seconds / 3600.0) as gpu_hours_allocated
+        {{ exact_sum(
+            'least(greatest(dcgm_samples.metric_value, 0), 100) / 100.0 * dcgm_samples.step_seconds / 3600.0'
+        ) }} as gpu_hours_busy,
+        {{ exact_sum('dcgm_samples.step_seconds / 3600.0') }} as gpu_hours_allocated
     from dcgm_samples
     inner join nodes
         on
@@ -56,11 +56,11 @@ smi_hours as (
         smi_samples.sample_date as usage_date,
         cast(null as varchar) as k8s_namespace,
         cast(null as varchar) as k8s_pod,
-        sum(
-            least(greatest(coalesce(smi_samples.utilization_pct, 0), 0), 100) / 100.0
-            * smi_samples.step_seconds / 3600.0
-        ) as gpu_hours_busy,
-        sum(smi_samples.step_seconds / 3600.0) as gpu_hours_allocated
+        {{ exact_sum(
+            'least(greatest(coalesce(smi_samples.utilization_pct, 0), 0), 100) / 100.0'
+            ~ ' * smi_samples.step_seconds / 3600.0'
+        ) }} as gpu_hours_busy,
+        {{ exact_sum('smi_samples.step_seconds / 3600.0') }} as gpu_hours_allocated
     from smi_samples
     inner join nodes
         on

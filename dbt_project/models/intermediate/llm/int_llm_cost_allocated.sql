@@ -159,7 +159,7 @@ pool_provider_tokens as (
     select
         pools.billing_pool_id,
         sum(provider_usage.input_tokens + provider_usage.output_tokens) as provider_tokens,
-        sum(provider_usage.estimated_cost) as provider_estimated_cost
+        {{ exact_sum('provider_usage.estimated_cost') }} as provider_estimated_cost
     from pools
     inner join provider_usage
         on {{ llm_pool_matches('pools', 'provider_usage') }}
@@ -197,7 +197,7 @@ pool_gateway_tokens as (
 
     select
         pool_weights.billing_pool_id,
-        sum((gateway_usage.input_tokens + gateway_usage.output_tokens) * pool_weights.gateway_weight)
+        {{ exact_sum('(gateway_usage.input_tokens + gateway_usage.output_tokens) * pool_weights.gateway_weight') }}
             as gateway_tokens
     from pool_weights
     inner join gateway_usage
@@ -278,9 +278,9 @@ shared_out as (
     select
         *,
         part_share * case
-            when sum(coalesce(estimated_cost, 0)) over pool_part > 0
+            when {{ exact_sum('coalesce(estimated_cost, 0)') }} over pool_part > 0
                 then cast(coalesce(estimated_cost, 0) as double)
-                / cast(sum(coalesce(estimated_cost, 0)) over pool_part as double)
+                / cast({{ exact_sum('coalesce(estimated_cost, 0)') }} over pool_part as double)
             when sum(input_tokens + output_tokens) over pool_part > 0
                 then cast(input_tokens + output_tokens as double) / sum(input_tokens + output_tokens) over pool_part
             else 1.0 / count(*) over pool_part

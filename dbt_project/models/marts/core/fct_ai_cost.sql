@@ -261,15 +261,15 @@ aggregated as (
         sum(billed_cost) as billed_cost,
         sum(effective_cost) as effective_cost,
         sum(list_cost) as list_cost,
-        sum(estimated_cost) as estimated_cost,
+        {{ exact_sum('estimated_cost') }} as estimated_cost,
         sum(input_tokens) as input_tokens,
         sum(cached_input_tokens) as cached_input_tokens,
         sum(output_tokens) as output_tokens,
         sum(requests) as requests,
-        sum(gpu_hours_allocated) as gpu_hours_allocated,
-        sum(gpu_hours_busy) as gpu_hours_busy,
-        sum(gpu_hours_idle) as gpu_hours_idle,
-        sum(consumed_quantity) as consumed_quantity
+        {{ exact_sum('gpu_hours_allocated') }} as gpu_hours_allocated,
+        {{ exact_sum('gpu_hours_busy') }} as gpu_hours_busy,
+        {{ exact_sum('gpu_hours_idle') }} as gpu_hours_idle,
+        {{ exact_sum('consumed_quantity') }} as consumed_quantity
     from windowed
     group by {{ (grain + pool_attributes) | join(', ') }}
 

@@ -28,9 +28,9 @@ aggregated as (
         sum(case when cost_type = 'tokens' then effective_cost_reporting else 0 end) as token_cost,
         sum(case when is_idle_cost then effective_cost_reporting else 0 end) as idle_cost,
         sum(estimated_cost) as estimated_cost,
-        sum(gpu_hours_allocated) as gpu_hours_allocated,
-        sum(gpu_hours_busy) as gpu_hours_busy,
-        sum(gpu_hours_idle) as gpu_hours_idle
+        {{ exact_sum('gpu_hours_allocated') }} as gpu_hours_allocated,
+        {{ exact_sum('gpu_hours_busy') }} as gpu_hours_busy,
+        {{ exact_sum('gpu_hours_idle') }} as gpu_hours_idle
     from fact
     group by 1, 2, 3, 4, 5
 

@@ -43,7 +43,7 @@ daily as (
         sum(estimated_cost) as estimated_cost,
         sum(input_tokens + output_tokens) as tokens,
         sum(requests) as requests,
-        sum(gpu_hours_busy + gpu_hours_idle) as gpu_hours
+        {{ exact_sum('gpu_hours_busy + gpu_hours_idle') }} as gpu_hours
     from fact
     group by charge_date, month_start, cost_center, team, provider_name, service_name
 

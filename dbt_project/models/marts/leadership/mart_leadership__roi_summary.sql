@@ -31,7 +31,8 @@ feature_months as (
         cast(date_trunc('month', fact.charge_date) as date) as month_start,
         coalesce(features.portfolio, 'unattributed') as portfolio,
         coalesce(features.feature_id, 'unattributed') as feature_id,
-        sum(cast(fact.effective_cost_reporting as double)) as spend
+        -- A DECIMAL sum: through a double, the order threads add rows in showed at the 12th decimal.
+        sum(fact.effective_cost_reporting) as spend
     from fact
     left join features
         on fact.feature = features.feature_id
@@ -44,8 +45,8 @@ feature_value as (
     select
         cast(date_trunc('month', daily_value.kpi_date) as date) as month_start,
         features.portfolio,
-        sum(daily_value.value) as value,
-        sum(daily_value.credited_value) as credited_value,
+        {{ exact_sum('daily_value.value') }} as value,
+        {{ exact_sum('daily_value.credited_value') }} as credited_value,
         array_to_string(list_sort(list(distinct features.value_method)), ', ') as value_methods
     from daily_value
     inner join features

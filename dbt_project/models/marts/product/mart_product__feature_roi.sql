@@ -45,9 +45,9 @@ weekly_value as (
         feature_id,
         sum(active_users) as active_user_days,
         sum(conversions) as conversions,
-        sum(value) as value,
-        sum(baseline_value) as baseline_value,
-        sum(credited_value) as credited_value
+        {{ exact_sum('value') }} as value,
+        {{ exact_sum('baseline_value') }} as baseline_value,
+        {{ exact_sum('credited_value') }} as credited_value
     from feature_value
     group by 1, 2
 
