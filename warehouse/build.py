@@ -46,6 +46,9 @@ def dbt_env(target_file: Path, landing_root: Path) -> dict[str, str]:
         "COSTBRIDGE_DBT_DUCKDB_PATH": str(target_file.resolve()),
         "COSTBRIDGE_LANDING_ROOT": str(landing_root.resolve()),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        # DuckDB's own default: a thread per core (profiles.yml needs a number).
+        "COSTBRIDGE_DUCKDB_THREADS": os.environ.get("COSTBRIDGE_DUCKDB_THREADS")
+        or str(os.cpu_count() or 1),
     }
 
 
