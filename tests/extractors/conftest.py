@@ -11,11 +11,21 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import urllib3.util.retry
+
+def landed_days(landing: Path) -> list[Path]:
+    """The day partitions under ``landing``: what a failed run must not have left.
+
+    The per-dataset lock file a run takes is not a landing, so the source folder
+    may exist; a ``date=`` folder may not.
+    """
+    return sorted(p for p in landing.rglob("date=*") if p.is_dir())
+
 
 # (query as parse_qs gives it, request headers) -> (status, headers, body)
 Handler = Callable[[dict[str, list[str]], dict[str, str]], tuple[int, dict[str, str], Any]]

@@ -12,7 +12,7 @@ from extractors.anthropic import cents_to_units
 from extractors.config import SourceConfig
 from extractors.errors import FatalSourceError, RetriableSourceError, SchemaDriftError
 from sandbox import apis
-from tests.extractors.conftest import FAST, api_source, extract_into, landed_table
+from tests.extractors.conftest import FAST, api_source, extract_into, landed_days, landed_table
 
 CANARY = "sk-ant-admin01-CANARY-5c1e"
 START, END = date(2026, 10, 10), date(2026, 10, 12)  # with the 3-day lookback: Oct 7 to 11
@@ -190,7 +190,7 @@ def test_overloaded_until_retries_run_out_fails_clearly_and_lands_nothing(tmp_pa
     assert "source=anthropic" in message and "window=[2026-10-07, 2026-10-12)" in message
     assert COSTS in message and "HTTP 529" in message and "Overloaded" in message
     assert len(server.requests) == FAST["retry_total"] + 1
-    assert not (tmp_path / "landing" / "anthropic").exists()
+    assert not landed_days(tmp_path / "landing" / "anthropic")
 
 
 def test_server_errors_until_retries_run_out_are_retriable(tmp_path, server, sleeps):

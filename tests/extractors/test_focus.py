@@ -19,6 +19,7 @@ from extractors.errors import FatalSourceError, SchemaDriftError
 from sandbox import files
 from sandbox import focus as sandbox_focus
 from sandbox.org import DemoOrg
+from tests.extractors.conftest import landed_days
 
 COLUMNS_12 = [
     "BilledCost",
@@ -313,7 +314,7 @@ def test_an_unreadable_file_is_named_with_its_line_and_cause(tmp_path, name, mak
     assert caught.value.record is not None
     assert re.fullmatch(f"2026-10/{record}", caught.value.record), caught.value
     assert re.search(cause, caught.value.detail), caught.value
-    assert not (tmp_path / "landing" / "aws_focus").exists()  # nothing landed
+    assert not landed_days(tmp_path / "landing" / "aws_focus")  # nothing landed
 
 
 def test_a_bare_quote_inside_an_unquoted_field_is_data_not_a_cut_file(tmp_path):

@@ -27,6 +27,7 @@ from sandbox.litellm_db import (
     fill_spend_logs,
 )
 from tests.conftest import REALDATA
+from tests.extractors.conftest import landed_days
 
 DAYS = [date(2026, 10, 14), date(2026, 10, 15), date(2026, 10, 16)]
 END = date(2026, 10, 17)
@@ -230,7 +231,7 @@ def test_a_renamed_column_stops_the_run_and_names_both_names(spend_logs, tmp_pat
     message = str(info.value)
     assert "missing columns ['spend']" in message and "spend_usd" in message
     assert "source=gateway" in message and "window=[2026-10-14, 2026-10-17)" in message
-    assert not (tmp_path / "landing" / "gateway").exists()
+    assert not landed_days(tmp_path / "landing" / "gateway")
 
 
 def test_a_column_of_another_type_is_drift_too(spend_logs, tmp_path):
@@ -255,16 +256,16 @@ def test_a_read_only_role_with_column_grants_is_enough(
     spend_logs, postgres_server, tmp_path, monkeypatch
 ):
     """The grant in docs/sources.md: the role cannot read messages, and needs not."""
-    postgres_server.create_role("costbridge_reader", "reader-pw-0123")
+    postgres_server.create_role("costbridge_litellm_reader", "reader-pw-0123")
     columns = sql.SQL(", ").join(sql.Identifier(c) for c in READ_COLUMNS)
     execute(
         spend_logs,
-        sql.SQL("GRANT SELECT ({}) ON {} TO costbridge_reader")
+        sql.SQL("GRANT SELECT ({}) ON {} TO costbridge_litellm_reader")
         .format(columns, sql.Identifier(TABLE))
         .as_string(),
     )
     dbname = psycopg.conninfo.conninfo_to_dict(spend_logs)["dbname"]
-    reader = postgres_server.dsn(dbname, "costbridge_reader", "reader-pw-0123")
+    reader = postgres_server.dsn(dbname, "costbridge_litellm_reader", "reader-pw-0123")
     with pytest.raises(psycopg.errors.InsufficientPrivilege), psycopg.connect(reader) as conn:
         conn.execute(f'SELECT messages FROM "{TABLE}" LIMIT 1')
     monkeypatch.setenv(DSN_ENV, reader)

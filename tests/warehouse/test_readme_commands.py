@@ -3,7 +3,9 @@
 The block runs in bash from the repository root, as a newcomer would paste it, over
 a copy of the demo home of tests/warehouse/conftest.py. Only what a test must change
 is substituted: the home folder (the README's is `make demo`'s) and the demo's last
-day (this home holds 2026-10-19..20).
+day (this home holds 2026-10-19..20), and the sources the gates expect: this home
+lands only the sandbox's sources, where `make demo`'s lands every one in
+config/sources.demo.yml.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ def test_the_readme_by_hand_commands_extract_gate_build_and_publish(home, demo_h
         .replace(README_DAY, TEST_DAY)
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("COSTBRIDGE_", "OPENAI_"))}
+    env["COSTBRIDGE_SOURCES"] = str(home.sources_file)
     proc = subprocess.run(
         ["bash", "-euo", "pipefail", "-c", script],
         cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=900, check=False,
