@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import urllib3.util.retry
 
+
 def landed_days(landing: Path) -> list[Path]:
     """The day partitions under ``landing``: what a failed run must not have left.
 
