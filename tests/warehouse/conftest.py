@@ -7,6 +7,8 @@ from tests.warehouse.demo_fixtures import (  # noqa: F401
     DEMO_END,
     DEMO_START,
     MARTS,
+    MONTH_END,
+    MONTH_START,
     OPENAI_KEY,
     count,
 )

@@ -19,6 +19,7 @@ import yaml
 from tests.conftest import REPO_ROOT
 
 DEMO_START, DEMO_END = date(2026, 10, 19), date(2026, 10, 21)
+MONTH_START, MONTH_END = date(2026, 10, 1), date(2026, 11, 1)
 OPENAI_KEY = "sk-admin-canary-warehouse-0123456789abcdef"
 ANTHROPIC_KEY = "sk-ant-admin-canary-warehouse-0123456789abcdef"
 SANDBOX_SOURCE_TYPES = {"focus", "openai", "anthropic", "prometheus_dcgm", "value_file"}
@@ -53,22 +54,20 @@ def _demo_sources(path: Path) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def demo_home(tmp_path_factory) -> Path:
-    """COSTBRIDGE_HOME after one good run over [DEMO_START, DEMO_END). Never modify it."""
+def _build_home(base: Path, start: date, end: date, run_id: str) -> Path:
+    """Land the sandbox's sources over [start, end) and run the pipeline once: a home."""
     from sandbox.files import write_focus_export, write_value_kpis
     from sandbox.org import DemoOrg
     from sandbox.server import serve
     from warehouse import pipeline
     from warehouse.settings import Settings
 
-    base = tmp_path_factory.mktemp("demo")
     org = DemoOrg.load()
     files = base / "sandbox"
-    write_focus_export(org, files / "focus", DEMO_START - timedelta(days=7), DEMO_END)
-    write_value_kpis(org, files / "value", DEMO_START - timedelta(days=7), DEMO_END)
+    write_focus_export(org, files / "focus", start - timedelta(days=7), end)
+    write_value_kpis(org, files / "value", start - timedelta(days=7), end)
     settings = Settings(home=base / "home", sources_file=_demo_sources(base / "sources.yml"))
-    window = pipeline.DataWindow(DEMO_START, DEMO_END)
+    window = pipeline.DataWindow(start, end)
     keys = {"openai": OPENAI_KEY, "anthropic": ANTHROPIC_KEY}
     with serve(org, admin_keys=keys) as api, pytest.MonkeyPatch.context() as mp:
         for var, value in {
@@ -84,8 +83,21 @@ def demo_home(tmp_path_factory) -> Path:
             pipeline.extract(settings, name, window)
     with pytest.MonkeyPatch.context() as mp:
         mp.delenv("COSTBRIDGE_POSTGRES_DSN", raising=False)
-        pipeline.run_day(settings, window, "good-run")
+        pipeline.run_day(settings, window, run_id)
     return settings.home
+
+
+@pytest.fixture(scope="session")
+def demo_home(tmp_path_factory) -> Path:
+    """COSTBRIDGE_HOME after one good run over [DEMO_START, DEMO_END). Never modify it."""
+    return _build_home(tmp_path_factory.mktemp("demo"), DEMO_START, DEMO_END, "good-run")
+
+
+@pytest.fixture(scope="session")
+def month_home(tmp_path_factory) -> Path:
+    """COSTBRIDGE_HOME after one run over the whole of MONTH_START..MONTH_END (October 2026):
+    enough history for forecasts, alerts, drivers and recommendations. Never modify it."""
+    return _build_home(tmp_path_factory.mktemp("month"), MONTH_START, MONTH_END, "month-run")
 
 
 @pytest.fixture
