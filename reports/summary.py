@@ -1,7 +1,7 @@
 """A short spend summary from the published marts, for the demo and a quick look.
 
-Reads `mart_finance__unit_cost` (daily grain), `fct_ai_cost` and
-`ops_day_status` from the published DuckDB file, opened read-only. The role
+Reads `mart_finance__unit_cost` (daily grain), `fct_ai_cost`, `ops_day_status`
+and `mart_ops__alerts` from the published DuckDB file, opened read-only. The role
 marts hold final days only (a day every configured source has landed); the
 summary tells the same days, so its numbers are the marts' numbers, and says
 which days are held back as provisional and why.
@@ -30,6 +30,8 @@ class SpendSummary:
     largest_jump: tuple[date, Decimal, Decimal] | None  # day, its spend, change from the day before
     # Days with billing but a source missing: in the fact, not in the marts or this summary.
     provisional_days: list[tuple[date, list[str]]] = field(default_factory=list)
+    # mart_ops__alerts: (alert_date, severity, alert_kind, message), oldest first.
+    alerts: list[tuple[date, str, str, str]] = field(default_factory=list)
 
 
 def read_summary(warehouse: Path) -> SpendSummary:
@@ -72,11 +74,16 @@ def read_summary(warehouse: Path) -> SpendSummary:
             order by landing_date
             """
         ).fetchall()
+        alerts = con.execute(
+            "select alert_date, severity, alert_kind, message from mart_ops__alerts"
+            " order by alert_date, team, alert_kind, rule_id"
+        ).fetchall()
     finally:
         con.close()
     return SpendSummary(
         currency, first_day, last_day, total, by_team, top_feature,
         jumps[0] if jumps else None, [(day, list(missing)) for day, missing in provisional],
+        alerts,
     )
 
 
@@ -95,3 +102,6 @@ def print_summary(warehouse: Path) -> None:
         print("    held back as provisional (billed, a source not landed yet; ops_day_status):")
         for day, missing in s.provisional_days:
             print(f"      {day}  waiting for {', '.join(missing)}")
+    print(f"    alerts raised (mart_ops__alerts): {len(s.alerts)}")
+    for day, severity, kind, message in s.alerts:
+        print(f"      {day}  {severity:<8} {kind:<16} {message}")

@@ -51,6 +51,15 @@ def _warehouse(path):
         ) as t(landing_date, source_name, source_status, is_final_day)
         """
     )
+    con.execute(
+        """
+        create table mart_ops__alerts as
+        select * from (values
+            (date '2026-10-03', 'growth', 'spike', 'spike', 'warning', 'growth +160%'),
+            (date '2026-10-02', 'search', 'budget_threshold', 'budget-80', 'warning', 'search 80%')
+        ) as t(alert_date, team, alert_kind, rule_id, severity, message)
+        """
+    )
     con.close()
 
 
@@ -69,3 +78,12 @@ def test_summary_names_the_provisional_days_and_what_they_wait_for(tmp_path):
     _warehouse(tmp_path / "w.duckdb")
     s = read_summary(tmp_path / "w.duckdb")
     assert s.provisional_days == [(date(2026, 10, 1), ["feature_kpis", "gpu_cluster"])]
+
+
+def test_summary_lists_the_alerts_raised_oldest_first(tmp_path):
+    _warehouse(tmp_path / "w.duckdb")
+    s = read_summary(tmp_path / "w.duckdb")
+    assert s.alerts == [
+        (date(2026, 10, 2), "warning", "budget_threshold", "search 80%"),
+        (date(2026, 10, 3), "warning", "spike", "growth +160%"),
+    ]
