@@ -18,9 +18,10 @@ finds them sent. Each delivery is retried (tenacity) on connection errors, SMTP
 fails is recorded as failed and tried again by the next run. Delivery never
 touches the warehouse: a failure cannot un-publish the day.
 
-    python -m reports.alerts deliver [--home H] [--since YYYY-MM-DD]
+    python -m reports.alerts deliver [--home H]
     python -m reports.alerts status [--home H]
     python -m reports.alerts resend ALERT_ID [--home H]
+    python -m reports.alerts baseline --before YYYY-MM-DD [--home H]
 
 See docs/alerts.md.
 """
@@ -99,6 +100,7 @@ class DeliverySummary:
     sent: int = 0
     skipped_already_sent: int = 0
     failed: int = 0
+    skipped_baseline: int = 0  # set aside by `baseline`: history never to be sent
     # Routes whose Connection is not defined: nothing sent, nothing recorded.
     not_configured: int = 0
     failures: list[str] = field(default_factory=list)  # "alert_id channel destination: error"
@@ -107,6 +109,7 @@ class DeliverySummary:
         return (
             f"alerts delivered: sent={self.sent} skipped_already_sent="
             f"{self.skipped_already_sent} failed={self.failed} not_configured={self.not_configured}"
+            f" skipped_baseline={self.skipped_baseline}"
         )
 
     def raise_for_failures(self) -> None:
@@ -133,8 +136,8 @@ class DeliveryError(Exception):
 # --------------------------------------------------------------------------- the mart
 
 
-def read_alerts(warehouse: Path, since: date | None = None) -> list[Alert]:
-    """Every alert in the published mart (optionally from `since` on), oldest first."""
+def read_alerts(warehouse: Path) -> list[Alert]:
+    """Every alert in the published mart, oldest first."""
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         found = con.execute(
@@ -142,10 +145,8 @@ def read_alerts(warehouse: Path, since: date | None = None) -> list[Alert]:
         ).fetchall()[0][0]
         if not found:
             raise LookupError(f"{warehouse} has no {MART}: was it built and published?")
-        where = "where alert_date >= ?" if since else ""
         rows = con.execute(
-            f"select {', '.join(ALERT_COLUMNS)} from {MART} {where} order by alert_date, alert_id",
-            [since] if since else [],
+            f"select {', '.join(ALERT_COLUMNS)} from {MART} order by alert_date, alert_id"
         ).fetchall()
     finally:
         con.close()
@@ -181,7 +182,8 @@ create table if not exists alert_deliveries (
     alert_id text not null,
     channel text not null,
     destination text not null,   -- an address or a Connection id, never a URL
-    status text not null check (status in ('sent', 'failed')),
+    -- skipped: set aside by `baseline` (the history before delivery was switched on)
+    status text not null check (status in ('sent', 'failed', 'skipped')),
     attempts integer not null,   -- every try, over every run
     last_error text,             -- redacted
     alert_date text,
@@ -198,7 +200,7 @@ create table if not exists alert_delivery_attempts (
     destination text not null,
     attempted_at text not null,
     tries integer not null,      -- tries within this run (tenacity attempts)
-    status text not null check (status in ('sent', 'failed')),
+    status text not null check (status in ('sent', 'failed', 'skipped')),
     error text
 );
 """
@@ -223,10 +225,11 @@ class DeliveryLog:
         return row[0] if row else None
 
     def record(
-        self, alert: Alert, channel: str, destination: str, tries: int, error: str | None
+        self, alert: Alert, channel: str, destination: str, tries: int, error: str | None,
+        status: str | None = None,
     ) -> None:
         now = datetime.now(UTC).isoformat()
-        status = "failed" if error else "sent"
+        status = status or ("failed" if error else "sent")
         with self.con:
             self.con.execute(
                 """
@@ -241,7 +244,7 @@ class DeliveryLog:
                 (
                     alert.alert_id, channel, destination, status, tries, error,
                     str(alert.alert_date), alert.alert_kind, alert.team, now, now,
-                    None if error else now,
+                    now if status == "sent" else None,
                 ),
             )
             self.con.execute(
@@ -467,7 +470,6 @@ def deliver_alerts(
     warehouse: Path,
     ops_dir: Path,
     *,
-    since: date | None = None,
     policy: RetryPolicy = RetryPolicy(),
     smtp_conn_id: str = SMTP_CONN_ID,
     get_connection: Callable[[str], object] = airflow_connection,
@@ -477,7 +479,7 @@ def deliver_alerts(
     Failures are recorded and counted, never raised: the caller decides whether a
     failed delivery fails its task (`DeliverySummary.raise_for_failures`)."""
     summary = DeliverySummary()
-    alerts = read_alerts(warehouse, since)
+    alerts = read_alerts(warehouse)
     connections: dict[str, object] = {}
 
     def connection(conn_id: str):
@@ -489,8 +491,12 @@ def deliver_alerts(
 
     with _one_delivery_run(ops_dir), closing(DeliveryLog(delivery_log_path(ops_dir))) as book:
         for alert, channel, destination in routes(alerts):
-            if book.status(alert.alert_id, channel, destination) == "sent":
+            status = book.status(alert.alert_id, channel, destination)
+            if status == "sent":
                 summary.skipped_already_sent += 1
+                continue
+            if status == "skipped":
+                summary.skipped_baseline += 1
                 continue
             conn = connection(smtp_conn_id if channel == EMAIL else destination)
             if conn is None:
@@ -532,6 +538,21 @@ def deliver_for_settings(settings, **kwargs) -> DeliverySummary:
     return deliver_alerts(settings.warehouse_file, settings.ops_dir, **kwargs)
 
 
+def baseline_alerts(warehouse: Path, ops_dir: Path, before: date) -> int:
+    """Set aside every published alert of a day before `before` that was never delivered,
+    on every route it names: recorded as skipped, never sent. For switching delivery on
+    (or adding a route) without mailing the mart's whole history."""
+    count = 0
+    with _one_delivery_run(ops_dir), closing(DeliveryLog(delivery_log_path(ops_dir))) as book:
+        for alert, channel, destination in routes(read_alerts(warehouse)):
+            if alert.alert_date < before and book.status(
+                alert.alert_id, channel, destination
+            ) is None:
+                book.record(alert, channel, destination, 0, None, status="skipped")
+                count += 1
+    return count
+
+
 # --------------------------------------------------------------------------- CLI
 
 
@@ -550,12 +571,13 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     for name, text in (("deliver", "send every alert not yet sent"),
                        ("status", "print the delivery log"),
-                       ("resend", "forget an alert's deliveries so the next run sends it again")):
+                       ("resend", "forget an alert's deliveries so the next run sends it again"),
+                       ("baseline", "set aside the unsent alerts of days before --before")):
         cmd = sub.add_parser(name, help=text)
         cmd.add_argument("--home", help="COSTBRIDGE_HOME (default: the environment)")
-        if name == "deliver":
-            cmd.add_argument("--since", type=date.fromisoformat,
-                             help="only alerts of this day (YYYY-MM-DD) or later")
+        if name == "baseline":
+            cmd.add_argument("--before", type=date.fromisoformat, required=True,
+                             help="first day (YYYY-MM-DD) whose alerts are delivered")
         if name == "resend":
             cmd.add_argument("alert_id")
     args = parser.parse_args(argv)
@@ -563,11 +585,15 @@ def main(argv: list[str] | None = None) -> int:
     settings = _settings(args.home)
 
     if args.command == "deliver":
-        summary = deliver_for_settings(settings, since=args.since)
+        summary = deliver_for_settings(settings)
         print(summary)
         for failure in summary.failures:
             print(f"  failed: {failure}")
         return 1 if summary.failed else 0
+    if args.command == "baseline":
+        count = baseline_alerts(settings.warehouse_file, settings.ops_dir, args.before)
+        print(f"set aside {count} deliveries of alerts before {args.before}")
+        return 0
     with closing(DeliveryLog(delivery_log_path(settings.ops_dir))) as book:
         if args.command == "resend":
             print(f"forgot {book.forget(args.alert_id)} deliveries of {args.alert_id};"
@@ -578,8 +604,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{row['status']:6} {row['alert_id']} {row['channel']:7} {row['destination']}"
               f" attempts={row['attempts']} last={row['last_attempted_at']}"
               + (f" error={row['last_error']}" if row["last_error"] else ""))
-    counts = {s: sum(r["status"] == s for r in rows) for s in ("sent", "failed")}
-    print(f"{len(rows)} deliveries: sent={counts['sent']} failed={counts['failed']}")
+    counts = {s: sum(r["status"] == s for r in rows) for s in ("sent", "failed", "skipped")}
+    print(f"{len(rows)} deliveries: " + " ".join(f"{k}={v}" for k, v in counts.items()))
     return 0
 
 

@@ -265,12 +265,28 @@ def test_the_cli_delivers_reports_status_and_resends(home, smtp_server, webhook,
 
     assert alerts.main(["status", "--home", str(home)]) == 0
     out = capsys.readouterr().out
-    assert "4 deliveries: sent=4 failed=0" in out and WEBHOOK_TOKEN not in out
+    assert "4 deliveries: sent=4 failed=0 skipped=0" in out and WEBHOOK_TOKEN not in out
 
     assert alerts.main(["resend", "a-budget-search", "--home", str(home)]) == 0
     assert alerts.main(["deliver", "--home", str(home)]) == 0
     assert "sent=1 skipped_already_sent=3" in capsys.readouterr().out
     assert mailbox.received().count(("search-leads@northwind.example", "a-budget-search")) == 2
+
+
+def test_baseline_sets_the_history_aside_and_delivers_from_its_day_on(
+    home, smtp_server, webhook, capsys
+):
+    mailbox, receiver = smtp_server(), webhook()
+    # The spike (2026-10-20) is history; the budget alert (2026-10-25) is not.
+    assert alerts.main(["baseline", "--before", "2026-10-21", "--home", str(home)]) == 0
+    assert "set aside 3 deliveries" in capsys.readouterr().out
+
+    summary = deliver(home)
+
+    assert (summary.sent, summary.skipped_baseline, summary.skipped_already_sent) == (1, 3, 0)
+    assert mailbox.received() == [("search-leads@northwind.example", "a-budget-search")]
+    assert receiver.posts == []
+    assert log_rows(home)[("a-spike-growth", "webhook", "growth_webhook")][:2] == ("skipped", 0)
 
 
 def test_a_warehouse_without_the_alerts_mart_says_so(tmp_path):
