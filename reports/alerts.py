@@ -200,6 +200,7 @@ create table if not exists alert_delivery_attempts (
     destination text not null,
     attempted_at text not null,
     tries integer not null,      -- tries within this run (tenacity attempts)
+    waited_seconds real not null, -- backoff and Retry-After waits between them
     status text not null check (status in ('sent', 'failed', 'skipped')),
     error text
 );
@@ -226,7 +227,7 @@ class DeliveryLog:
 
     def record(
         self, alert: Alert, channel: str, destination: str, tries: int, error: str | None,
-        status: str | None = None,
+        status: str | None = None, waited: float = 0.0,
     ) -> None:
         now = datetime.now(UTC).isoformat()
         status = status or ("failed" if error else "sent")
@@ -248,8 +249,8 @@ class DeliveryLog:
                 ),
             )
             self.con.execute(
-                "insert into alert_delivery_attempts values (?, ?, ?, ?, ?, ?, ?)",
-                (alert.alert_id, channel, destination, now, tries, status, error),
+                "insert into alert_delivery_attempts values (?, ?, ?, ?, ?, ?, ?, ?)",
+                (alert.alert_id, channel, destination, now, tries, waited, status, error),
             )
 
     def forget(self, alert_id: str) -> int:
@@ -502,8 +503,8 @@ def deliver_alerts(
             if conn is None:
                 summary.not_configured += 1
                 continue
-            tries, error = _deliver_one(conn, alert, channel, destination, policy)
-            book.record(alert, channel, destination, tries, error)
+            tries, waited, error = _deliver_one(conn, alert, channel, destination, policy)
+            book.record(alert, channel, destination, tries, error, waited=waited)
             if error:
                 summary.failed += 1
                 summary.failures.append(f"{alert.alert_id} {channel} {destination}: {error}")
@@ -517,8 +518,9 @@ def deliver_alerts(
 
 
 def _deliver_one(conn, alert: Alert, channel: str, destination: str, policy: RetryPolicy):
-    """(tries, None) when delivered, (tries, redacted error) when not."""
+    """(tries, seconds waited, None) when delivered, (..., redacted error) when not."""
     retrying = _retrying(policy)
+    error = None
     try:
         for attempt in retrying:
             with attempt:
@@ -527,11 +529,11 @@ def _deliver_one(conn, alert: Alert, channel: str, destination: str, policy: Ret
                 else:
                     post_webhook(conn, alert, policy)
     except DeliveryError as exc:
-        return retrying.statistics.get("attempt_number", 1), redact(str(exc), _secrets_of(conn))
+        error = redact(str(exc), _secrets_of(conn))
     except Exception as exc:  # a bug or an odd server: record it, keep the other deliveries going
-        message = redact(f"{type(exc).__name__}: {exc}", _secrets_of(conn))
-        return retrying.statistics.get("attempt_number", 1), message
-    return retrying.statistics.get("attempt_number", 1), None
+        error = redact(f"{type(exc).__name__}: {exc}", _secrets_of(conn))
+    stats = retrying.statistics
+    return stats.get("attempt_number", 1), round(stats.get("idle_for", 0.0), 6), error
 
 
 def deliver_for_settings(settings, **kwargs) -> DeliverySummary:

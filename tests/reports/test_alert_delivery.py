@@ -198,6 +198,22 @@ def test_a_webhook_answering_500_then_200_is_retried(home, smtp_server, webhook)
     assert log_rows(home)[("a-spike-growth", "webhook", "growth_webhook")][:2] == ("sent", 3)
 
 
+def test_a_retry_after_is_honoured_but_bounded(home, smtp_server, webhook):
+    """An hour's Retry-After would stall the day's delivery: it is capped at max_wait."""
+    smtp_server()
+    receiver = webhook(statuses=[(429, {"Retry-After": "3600"})])
+    summary = deliver(home)
+
+    assert summary.failed == 0
+    assert [status for _, _, status in receiver.posts] == [429, 200]
+    con = sqlite3.connect(delivery_log_path(home / "ops"))
+    waited = con.execute(
+        "select tries, waited_seconds from alert_delivery_attempts where channel = 'webhook'"
+    ).fetchall()
+    con.close()
+    assert waited == [(2, FAST.max_wait)]
+
+
 def test_a_webhook_failing_every_try_is_recorded_failed_then_delivered_later(
     home, smtp_server, webhook
 ):
