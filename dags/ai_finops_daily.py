@@ -8,8 +8,13 @@ costbridge_postgres or COSTBRIDGE_POSTGRES_DSN is set) and monthly Parquet files
 for BI tools, then the DuckDB file. A failed day leaves the last good warehouse
 published and its gate run on record (ops_data_quality_runs); a BI target that
 could not take the day is recorded as behind (ops_publish_targets, ops_alerts),
-fails the run, and is retried by the next one. A manual run takes `start` and
-`end` (YYYY-MM-DD, end exclusive) for backfills and the demo.
+fails the run, and is retried by the next one. After a publish, the published
+alerts (mart_ops__alerts) go out by email (Connection costbridge_smtp) and to
+their teams' webhooks, each once (a delivery log under the home's ops/ folder);
+a delivery that fails is recorded and fails only this last task, so the day
+stays published and the task's retries and the next run send what is left. A
+manual run takes `start` and `end` (YYYY-MM-DD, end exclusive) for backfills and
+the demo.
 """
 
 from __future__ import annotations
@@ -130,13 +135,23 @@ def ai_finops_daily():
             airflow_postgres_dsn(),
         )
 
+    @task
+    def deliver_alerts() -> dict:
+        from dataclasses import asdict
+
+        from reports.alerts import deliver_for_settings
+
+        summary = deliver_for_settings(_settings())
+        summary.raise_for_failures()
+        return asdict(summary)
+
     window = plan_window()
     extracted = extract.partial(window=window).expand(source_name=list_sources())
     landing_ok = validate_landing(window)
     extracted >> landing_ok
     next_file = build_warehouse(window)
     landing_ok >> next_file
-    publish(window, validate_marts(window, next_file))
+    publish(window, validate_marts(window, next_file)) >> deliver_alerts()
 
 
 ai_finops_daily()

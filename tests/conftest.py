@@ -10,11 +10,13 @@ from pathlib import Path
 
 # Real PostgreSQL and Prometheus, started on loopback by the tests that ask for them, and
 # the session's demo warehouse (built once, by the first test that asks for it), and the
-# attack table every reliability test adds its row to (`make chaos` prints it).
+# attack table every reliability test adds its row to (`make chaos` prints it), and the
+# loopback SMTP server and webhook receiver the alert-delivery tests read.
 pytest_plugins = [
     "tests.services.plugin",
     "tests.warehouse.demo_fixtures",
     "tests.reliability.attack_table",
+    "tests.reports.alert_servers",
 ]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

@@ -28,7 +28,7 @@ def test_daily_dag_runs_the_day_in_order(dagbag):
     dag = dagbag.dags["ai_finops_daily"]
     assert set(dag.task_ids) == {
         "plan_window", "list_sources", "extract", "validate_landing",
-        "build_warehouse", "validate_marts", "publish",
+        "build_warehouse", "validate_marts", "publish", "deliver_alerts",
     }
     # The gates sit between the steps they guard.
     assert "validate_landing" in dag.get_task("build_warehouse").upstream_task_ids
@@ -37,7 +37,13 @@ def test_daily_dag_runs_the_day_in_order(dagbag):
     assert "extract" in dag.get_task("validate_landing").upstream_task_ids
     # One publication unit: DuckDB, PostgreSQL and Parquet move in one task, or it fails
     # naming the target left behind; nothing publishes after it from another file.
-    assert dag.get_task("publish").downstream_task_ids == set()
+    # Only alert delivery follows, and only a publish that succeeded: it reads the
+    # published file, so a failed delivery cannot hold back or undo the day.
+    assert dag.get_task("publish").downstream_task_ids == {"deliver_alerts"}
+    deliver = dag.get_task("deliver_alerts")
+    assert deliver.downstream_task_ids == set()
+    assert deliver.trigger_rule == "all_success"
+    assert deliver.pool != "duckdb_writer"
     # One writer at a time on the DuckDB file.
     assert dag.get_task("build_warehouse").pool == "duckdb_writer"
     assert dag.get_task("publish").pool == "duckdb_writer"
