@@ -331,7 +331,8 @@ item_events as (
         item_drivers.feature,
         item_drivers.model_id,
         item_drivers.volume_unit,
-        events_calendar.event_name
+        events_calendar.event_name,
+        replace(events_calendar.kind, '_', ' ') || ' ''' || events_calendar.event_name || '''' as event_described
     from item_drivers
     inner join events_calendar
         on
@@ -363,7 +364,8 @@ matching_events as (
         feature,
         model_id,
         volume_unit,
-        event_name
+        event_name,
+        event_described
     from item_events
     union all
     select distinct
@@ -374,7 +376,8 @@ matching_events as (
         'all' as feature,
         'all' as model_id,
         team_drivers.volume_unit,
-        item_events.event_name
+        item_events.event_name,
+        item_events.event_described
     from item_events
     inner join team_drivers
         on
@@ -390,12 +393,13 @@ matching_events as (
         'all' as feature,
         'all' as model_id,
         'mixed' as volume_unit,
-        event_name
+        event_name,
+        event_described
     from item_events
 
 ),
 
-driver_events as (
+events_by_driver as (
 
     select
         driver_level,
@@ -406,7 +410,29 @@ driver_events as (
         model_id,
         volume_unit,
         {{ dbt.listagg('event_name', "'; '", 'order by event_name') }} as events
-    from matching_events
+    from (
+        select distinct driver_level, period_grain, period_start, team, feature, model_id, volume_unit, event_name
+        from matching_events
+    ) as distinct_events
+    group by driver_level, period_grain, period_start, team, feature, model_id, volume_unit
+
+),
+
+events_described_by_driver as (
+
+    select
+        driver_level,
+        period_grain,
+        period_start,
+        team,
+        feature,
+        model_id,
+        volume_unit,
+        {{ dbt.listagg('event_described', "'; '", 'order by event_described') }} as events_described
+    from (
+        select distinct driver_level, period_grain, period_start, team, feature, model_id, volume_unit, event_described
+        from matching_events
+    ) as distinct_events
     group by driver_level, period_grain, period_start, team, feature, model_id, volume_unit
 
 ),
@@ -437,7 +463,8 @@ final as (
         drivers.feature,
         drivers.model_id,
         drivers.volume_unit,
-        driver_events.events,
+        events_by_driver.events,
+        events_described_by_driver.events_described,
         drivers.reporting_currency,
 
         -- numerics
@@ -463,15 +490,24 @@ final as (
         on
             drivers.period_grain = org_prior_costs.period_grain
             and drivers.period_start = org_prior_costs.period_start
-    left join driver_events
+    left join events_by_driver
         on
-            drivers.driver_level = driver_events.driver_level
-            and drivers.period_grain = driver_events.period_grain
-            and drivers.period_start = driver_events.period_start
-            and drivers.team = driver_events.team
-            and drivers.feature is not distinct from driver_events.feature
-            and drivers.model_id is not distinct from driver_events.model_id
-            and drivers.volume_unit = driver_events.volume_unit
+            drivers.driver_level = events_by_driver.driver_level
+            and drivers.period_grain = events_by_driver.period_grain
+            and drivers.period_start = events_by_driver.period_start
+            and drivers.team = events_by_driver.team
+            and drivers.feature is not distinct from events_by_driver.feature
+            and drivers.model_id is not distinct from events_by_driver.model_id
+            and drivers.volume_unit = events_by_driver.volume_unit
+    left join events_described_by_driver
+        on
+            drivers.driver_level = events_described_by_driver.driver_level
+            and drivers.period_grain = events_described_by_driver.period_grain
+            and drivers.period_start = events_described_by_driver.period_start
+            and drivers.team = events_described_by_driver.team
+            and drivers.feature is not distinct from events_described_by_driver.feature
+            and drivers.model_id is not distinct from events_described_by_driver.model_id
+            and drivers.volume_unit = events_described_by_driver.volume_unit
 
 )
 
