@@ -28,6 +28,13 @@ rows_that_do_not_add_up as (
 
 ),
 
+item_rows as (
+
+    select * from drivers
+    where driver_level = 'item'
+
+),
+
 items_summed as (
 
     select
@@ -38,9 +45,21 @@ items_summed as (
         sum(volume_effect) as volume_effect,
         sum(price_effect) as price_effect,
         sum(mix_effect) as mix_effect
-    from drivers
-    where driver_level = 'item'
-    group by grouping sets ((period_grain, period_start, team), (period_grain, period_start))
+    from item_rows
+    group by period_grain, period_start, team
+
+    union all
+
+    select
+        period_grain,
+        period_start,
+        cast(null as varchar) as team,
+        sum(cost_change) as cost_change,
+        sum(volume_effect) as volume_effect,
+        sum(price_effect) as price_effect,
+        sum(mix_effect) as mix_effect
+    from item_rows
+    group by period_grain, period_start
 
 ),
 
@@ -80,8 +99,8 @@ org_against_fact as (
     from drivers
     inner join fact
         on
-            fact.charge_date >= drivers.prior_period_start
-            and fact.charge_date <= drivers.period_end_date
+            drivers.prior_period_start <= fact.charge_date
+            and drivers.period_end_date >= fact.charge_date
     where drivers.driver_level = 'org'
     group by drivers.cost_driver_id, drivers.current_cost, drivers.prior_cost
     having abs(drivers.current_cost + drivers.prior_cost - sum(fact.effective_cost_reporting)) >= 0.005

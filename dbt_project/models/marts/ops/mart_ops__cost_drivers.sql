@@ -108,7 +108,7 @@ comparisons as (
 
 ),
 
-fact_volumes as (
+fact_units as (
 
     select
         charge_date,
@@ -131,7 +131,20 @@ fact_volumes as (
 
 ),
 
-item_periods as (
+fact_volumes as (
+
+    select
+        *,
+        case volume_unit
+            when 'tokens' then tokens
+            when 'requests' then requests
+            when 'gpu_hours' then gpu_hours
+        end as volume
+    from fact_units
+
+),
+
+compared_fact as (
 
     select
         comparisons.period_grain,
@@ -142,32 +155,51 @@ item_periods as (
         fact_volumes.feature,
         fact_volumes.model_id,
         fact_volumes.volume_unit,
-        max(fact_volumes.reporting_currency) as reporting_currency,
-        {%- for side in ['prior', 'current'] %}
-        {%- set in_side = "fact_volumes.charge_date " ~ (">=" if side == 'current' else "<") ~ " comparisons.period_start" %}
-        case when fact_volumes.volume_unit != 'none' then coalesce({{ exact_sum(
-            "case when " ~ in_side ~ " then case fact_volumes.volume_unit"
-            ~ " when 'tokens' then fact_volumes.tokens"
-            ~ " when 'requests' then fact_volumes.requests"
-            ~ " else fact_volumes.gpu_hours end end"
-        ) }}, 0) end as {{ side }}_volume,
-        coalesce(sum(case when {{ in_side }} then fact_volumes.effective_cost_reporting end), 0)
-            as {{ side }}_cost{{ "," if not loop.last }}
-        {%- endfor %}
+        fact_volumes.reporting_currency,
+        fact_volumes.volume,
+        fact_volumes.effective_cost_reporting,
+        fact_volumes.charge_date >= comparisons.period_start as is_current_period
     from comparisons
     inner join fact_volumes
         on
-            fact_volumes.charge_date >= comparisons.prior_period_start
-            and fact_volumes.charge_date < comparisons.period_end
+            comparisons.prior_period_start <= fact_volumes.charge_date
+            and comparisons.period_end > fact_volumes.charge_date
+
+),
+
+item_periods as (
+
+    select
+        period_grain,
+        period_start,
+        period_end,
+        prior_period_start,
+        team,
+        feature,
+        model_id,
+        volume_unit,
+        max(reporting_currency) as reporting_currency,
+        -- null volume for spend with no unit, 0 for a unit the item did not use that period
+        case
+            when volume_unit != 'none'
+                then coalesce({{ exact_sum('case when not is_current_period then volume end') }}, 0)
+        end as prior_volume,
+        case
+            when volume_unit != 'none'
+                then coalesce({{ exact_sum('case when is_current_period then volume end') }}, 0)
+        end as current_volume,
+        coalesce(sum(case when not is_current_period then effective_cost_reporting end), 0) as prior_cost,
+        coalesce(sum(case when is_current_period then effective_cost_reporting end), 0) as current_cost
+    from compared_fact
     group by
-        comparisons.period_grain,
-        comparisons.period_start,
-        comparisons.period_end,
-        comparisons.prior_period_start,
-        fact_volumes.team,
-        fact_volumes.feature,
-        fact_volumes.model_id,
-        fact_volumes.volume_unit
+        period_grain,
+        period_start,
+        period_end,
+        prior_period_start,
+        team,
+        feature,
+        model_id,
+        volume_unit
 
 ),
 
@@ -231,17 +263,19 @@ item_effects as (
             when volume_unit = 'none' then 0
             -- a family new this period (a feature launched) is all volume
             when family_prior_volume = 0 then base_unit_price * cast(current_volume as double)
-            else base_unit_price * cast(prior_volume as double)
+            else
+                base_unit_price * cast(prior_volume as double)
                 * cast(family_current_volume - family_prior_volume as double)
                 / cast(family_prior_volume as double)
         end as decimal(38, 12)) as volume_effect,
         cast(case
             when volume_unit = 'none' or family_prior_volume = 0 then 0
-            else base_unit_price * (
-                cast(current_volume as double)
-                - cast(prior_volume as double) * cast(family_current_volume as double)
-                / cast(family_prior_volume as double)
-            )
+            else
+                base_unit_price * (
+                    cast(current_volume as double)
+                    - cast(prior_volume as double) * cast(family_current_volume as double)
+                    / cast(family_prior_volume as double)
+                )
         end as decimal(38, 12)) as mix_effect
     from item_prices
 
@@ -311,9 +345,24 @@ org_drivers as (
 drivers as (
 
     select
-        driver_level, period_grain, period_start, period_end, prior_period_start, team, feature, model_id,
-        volume_unit, reporting_currency, prior_volume, current_volume, prior_cost, current_cost, cost_change,
-        volume_effect, mix_effect, price_effect
+        driver_level,
+        period_grain,
+        period_start,
+        period_end,
+        prior_period_start,
+        team,
+        feature,
+        model_id,
+        volume_unit,
+        reporting_currency,
+        prior_volume,
+        current_volume,
+        prior_cost,
+        current_cost,
+        cost_change,
+        volume_effect,
+        mix_effect,
+        price_effect
     from item_drivers
     union all
     select * from team_drivers
@@ -336,17 +385,17 @@ item_events as (
     from item_drivers
     inner join events_calendar
         on
-            events_calendar.start_date < item_drivers.period_end
-            and coalesce(events_calendar.end_date, item_drivers.period_end) >= item_drivers.prior_period_start
+            item_drivers.period_end > events_calendar.start_date
+            and item_drivers.prior_period_start <= coalesce(events_calendar.end_date, item_drivers.period_end)
             and not (
-                events_calendar.start_date <= item_drivers.prior_period_start
-                and coalesce(events_calendar.end_date, item_drivers.period_end) >= item_drivers.period_end - 1
+                item_drivers.prior_period_start >= events_calendar.start_date
+                and item_drivers.period_end - 1 <= coalesce(events_calendar.end_date, item_drivers.period_end)
             )
-            and (events_calendar.team is null or events_calendar.team = item_drivers.team)
-            and (events_calendar.feature is null or events_calendar.feature = item_drivers.feature)
+            and (events_calendar.team is null or item_drivers.team = events_calendar.team)
+            and (events_calendar.feature is null or item_drivers.feature = events_calendar.feature)
             and (
                 events_calendar.model_id is null
-                or events_calendar.model_id = item_drivers.model_id
+                or item_drivers.model_id = events_calendar.model_id
                 or events_calendar.kind = 'model_switch'
             )
 
@@ -411,7 +460,15 @@ events_by_driver as (
         volume_unit,
         {{ dbt.listagg('event_name', "'; '", 'order by event_name') }} as events
     from (
-        select distinct driver_level, period_grain, period_start, team, feature, model_id, volume_unit, event_name
+        select distinct
+            driver_level,
+            period_grain,
+            period_start,
+            team,
+            feature,
+            model_id,
+            volume_unit,
+            event_name
         from matching_events
     ) as distinct_events
     group by driver_level, period_grain, period_start, team, feature, model_id, volume_unit
@@ -430,7 +487,15 @@ events_described_by_driver as (
         volume_unit,
         {{ dbt.listagg('event_described', "'; '", 'order by event_described') }} as events_described
     from (
-        select distinct driver_level, period_grain, period_start, team, feature, model_id, volume_unit, event_described
+        select distinct
+            driver_level,
+            period_grain,
+            period_start,
+            team,
+            feature,
+            model_id,
+            volume_unit,
+            event_described
         from matching_events
     ) as distinct_events
     group by driver_level, period_grain, period_start, team, feature, model_id, volume_unit
