@@ -197,6 +197,9 @@ def _effect_notes(item: Driver, words: RoleWords) -> str:
     """How the item's volume and price per unit moved, in the role's words; and a mix shift."""
     notes = []
     unit = item.volume_unit
+    mix_led = bool(item.mix_effect) and abs(item.mix_effect) >= max(
+        abs(item.volume_effect), abs(item.price_effect)
+    )
     if unit in words.volume and item.prior_volume and item.current_volume:
         volume_pct = 100 * float(item.current_volume / item.prior_volume - 1)
         prior_price = item.prior_cost / item.prior_volume
@@ -208,14 +211,12 @@ def _effect_notes(item: Driver, words: RoleWords) -> str:
         notes.append(f"{words.volume[unit]} {_percent(volume_pct)}")
         if price_pct is not None:
             notes.append(f"{words.unit_price[unit]} {_percent(price_pct)}")
-    elif unit in words.volume and not item.prior_volume and item.current_volume:
+    elif unit in words.volume and not item.prior_volume and item.current_volume and not mix_led:
         notes.append(f"new {words.volume[unit].lower()}")
     elif unit == "none" and item.cost_change_pct is not None:
         # No volume to split: the mart puts the whole change in price.
         notes.append(f"flat charges {_percent(item.cost_change_pct)}")
-    if item.mix_effect and abs(item.mix_effect) >= max(
-        abs(item.volume_effect), abs(item.price_effect)
-    ):
+    if mix_led:
         toward = "more" if item.mix_effect > 0 else "less"
         notes.append(f"{toward} of its traffic on {item.model_id}")
     return ", ".join(notes)

@@ -187,3 +187,44 @@ def test_the_cli_prints_a_teams_story_in_the_reporting_currency(
     assert code == 0
     assert out.startswith(role_label(manifest, "total_cost", "engineering") + " of growth +")
     assert "w/w (+$" in out and campaign_name() in out
+
+
+def _driver(**overrides) -> narrative.Driver:
+    row = dict(
+        driver_level="item", team="support-ai", feature="ticket-triage", model_id=None,
+        volume_unit="tokens", events_described=None, currency="EUR", prior_volume=None,
+        current_volume=None, prior_cost=Decimal(0), current_cost=Decimal(0),
+        cost_change=Decimal(0), volume_effect=Decimal(0), price_effect=Decimal(0),
+        mix_effect=Decimal(0), cost_change_pct=None, period_start=date(2026, 10, 26),
+        prior_period_start=date(2026, 10, 19),
+    )  # fmt: skip
+    row.update(overrides)
+    return narrative.Driver(**row)
+
+
+def test_a_model_switch_reads_as_mix_in_the_reporting_currency(manifest):
+    switch = "model switch 'Switch to gpt-4o'"
+    new_model = _driver(
+        model_id="gpt-4o", events_described=switch, prior_volume=Decimal(0),
+        current_volume=Decimal(1000), current_cost=Decimal(90), cost_change=Decimal(90),
+        mix_effect=Decimal(90),
+    )  # fmt: skip
+    old_model = _driver(
+        model_id="gpt-4o-mini", events_described=switch, prior_volume=Decimal(1000),
+        current_volume=Decimal(0), prior_cost=Decimal(10), cost_change=Decimal(-10),
+        mix_effect=Decimal(-10),
+    )  # fmt: skip
+    total = _driver(
+        driver_level="org", team="all", feature="all", model_id="all", volume_unit="mixed",
+        prior_cost=Decimal(1000), current_cost=Decimal(1080), cost_change=Decimal(80),
+        mix_effect=Decimal(80), cost_change_pct=8.0,
+    )  # fmt: skip
+    told = narrative.tell(manifest, "leadership", total, [new_model, old_model], "week")
+    assert told.sentences[0] == (
+        f"{role_label(manifest, 'total_cost', 'leadership')} +8.0% w/w (+€80.00) in the week of"
+        " 2026-10-26 against the week of 2026-10-19:"
+        f" +9.0 pts from ticket-triage on gpt-4o ({switch}; more of its traffic on gpt-4o),"
+        f" -1.0 pts from ticket-triage on gpt-4o-mini ({switch}; less of its traffic on"
+        " gpt-4o-mini)."
+    )
+    assert told.sentences[1] == "Volume +€0.00, unit prices +€0.00, mix +€80.00."
