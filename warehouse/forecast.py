@@ -237,7 +237,9 @@ def month_end_as_of(daily: pd.DataFrame) -> pd.DataFrame:
                     if remaining == 0:
                         # The month is complete: its total is the actual, with no spread.
                         point = 0.0
-                        totals = {f"{side}{name}": 0.0 for name, *_ in INTERVALS for side in ("lo", "hi")}
+                        totals = {
+                            f"{side}{name}": 0.0 for name, *_ in INTERVALS for side in ("lo", "hi")
+                        }
                     else:
                         results = fit(history)
                         point = float(np.sum(results.forecast(remaining)))

@@ -11,15 +11,23 @@ def model(dbt, session):
     dbt.config(materialized="table")
     rows = month_end_as_of(dbt.ref("int_forecast_daily_cost").df())
     columns = [
-        "team", "model_name", "forecast_status", "failure_reason", "reporting_currency",
-        "training_days", "month_to_date_cost", "forecast_month_end_cost", "month_end_lo80",
-        "month_end_hi80", "month_end_lo95", "month_end_hi95", "month_start", "as_of_date",
+        "team",
+        "model_name",
+        "forecast_status",
+        "failure_reason",
+        "reporting_currency",
+        "training_days",
+        "month_to_date_cost",
+        "forecast_month_end_cost",
+        "month_end_lo80",
+        "month_end_hi80",
+        "month_end_lo95",
+        "month_end_hi95",
+        "month_start",
+        "as_of_date",
     ]
     rows = rows.reindex(columns=columns)
-    money = ", ".join(
-        f"cast({name} as decimal(38, 6)) as {name}"
-        for name in columns[6:12]
-    )
+    money = ", ".join(f"cast({name} as decimal(38, 6)) as {name}" for name in columns[6:12])
     return session.from_df(rows).project(
         "md5(concat_ws('|', team, cast(month_start as varchar), cast(as_of_date as varchar)))"
         " as forecast_as_of_id,"

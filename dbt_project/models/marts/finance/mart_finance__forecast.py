@@ -10,9 +10,20 @@ def model(dbt, session):
     dbt.config(materialized="table")
     days, _ = forecast(dbt.ref("int_forecast_daily_cost").df())
     columns = [
-        "team", "model_name", "forecast_status", "failure_reason", "reporting_currency",
-        "training_days", "horizon_day", "point_forecast", "lo80", "hi80", "lo95", "hi95",
-        "as_of_date", "forecast_date",
+        "team",
+        "model_name",
+        "forecast_status",
+        "failure_reason",
+        "reporting_currency",
+        "training_days",
+        "horizon_day",
+        "point_forecast",
+        "lo80",
+        "hi80",
+        "lo95",
+        "hi95",
+        "as_of_date",
+        "forecast_date",
     ]
     days = days.reindex(columns=columns)
     money = ", ".join(f"cast({name} as decimal(38, 6)) as {name}" for name in columns[7:12])

@@ -10,9 +10,20 @@ def model(dbt, session):
     dbt.config(materialized="table")
     rows = backtest(dbt.ref("int_forecast_daily_cost").df())
     columns = [
-        "team", "model_name", "backtest_status", "failure_reason", "reporting_currency",
-        "horizon_days", "origins", "failed_origins", "scored_days", "mape", "coverage_80",
-        "coverage_95", "first_origin_date", "last_origin_date",
+        "team",
+        "model_name",
+        "backtest_status",
+        "failure_reason",
+        "reporting_currency",
+        "horizon_days",
+        "origins",
+        "failed_origins",
+        "scored_days",
+        "mape",
+        "coverage_80",
+        "coverage_95",
+        "first_origin_date",
+        "last_origin_date",
     ]
     rows = rows.reindex(columns=columns)
     return session.from_df(rows).project(

@@ -10,10 +10,24 @@ def model(dbt, session):
     dbt.config(materialized="table")
     _, periods = forecast(dbt.ref("int_forecast_daily_cost").df())
     columns = [
-        "team", "period_grain", "model_name", "forecast_status", "failure_reason",
-        "reporting_currency", "training_days", "forecast_days", "actual_to_date",
-        "forecast_remainder", "forecast_total", "lo80", "hi80", "lo95", "hi95",
-        "period_start", "period_end", "as_of_date",
+        "team",
+        "period_grain",
+        "model_name",
+        "forecast_status",
+        "failure_reason",
+        "reporting_currency",
+        "training_days",
+        "forecast_days",
+        "actual_to_date",
+        "forecast_remainder",
+        "forecast_total",
+        "lo80",
+        "hi80",
+        "lo95",
+        "hi95",
+        "period_start",
+        "period_end",
+        "as_of_date",
     ]
     periods = periods.reindex(columns=columns)
     money = ", ".join(f"cast({name} as decimal(38, 6)) as {name}" for name in columns[8:15])
