@@ -112,3 +112,25 @@ def test_every_alert_has_a_route_and_a_stable_id(month_warehouse, month_home, tm
     assert result.returncode == 0, result.stdout[-3000:]
     ids = "select alert_id from mart_ops__alerts order by 1"
     assert rows(warehouse, ids) == rows(month_warehouse, ids)
+
+
+def test_the_forecast_overrun_warns_before_the_budget_is_spent(month_warehouse):
+    dates = {}
+    for rule, team, day in rows(month_warehouse, """
+            select rule_id, team, alert_date from mart_ops__alerts
+            where month_start = date '2026-10-01'
+              and alert_kind in ('forecast_overrun', 'budget_threshold')"""):
+        dates.setdefault(team, {})[rule] = day
+    assert {"forecast-overrun", "budget-100"} <= set(dates["growth"]), dates.get("growth")
+    for team, fired in dates.items():
+        if "forecast-overrun" in fired and "budget-100" in fired:
+            assert fired["forecast-overrun"] < fired["budget-100"], (team, fired)
+    # It fires on a forecast, not on spend: growth's was under budget that day.
+    (mtd,) = rows(month_warehouse, """
+        select sum(effective_cost_reporting) from fct_ai_cost
+        where team = 'growth' and charge_date between date '2026-10-01' and ?""",
+        [dates["growth"]["forecast-overrun"]])[0]
+    (budget,) = rows(month_warehouse, """
+        select sum(budget_amount) from budgets
+        where team = 'growth' and budget_month = date '2026-10-01'""")[0]
+    assert mtd < budget

@@ -13,12 +13,17 @@
 --                     budget; once per rule, team and month (the first day).
 --   spike             a day rose by threshold or more over the day before
 --                     (2.0 = +200%), by at least money_floor; both days final.
+--   forecast_overrun  the month-end forecast (int_forecast_month_end_as_of, as
+--                     of a final day) rose above threshold x the budget while
+--                     the month-to-date spend was still under the budget; once
+--                     per rule, team and month (the first such day): the
+--                     warning that comes before the budget alert.
 --   zscore            a day stood threshold or more standard deviations above
 --                     the same weekday of the trailing four weeks (at least
 --                     three of them final), by at least money_floor.
 --
 -- alert_id is stable across reruns and backfills: a hash of the rule, team and
--- period (the month for budget alerts, the day for spikes), so a restated bill
+-- period (the month for budget and forecast alerts, the day for spikes), so a restated bill
 -- that moves a crossing day does not make it a new alert.
 with
 
@@ -57,6 +62,13 @@ budgets as (
 events as (
 
     select * from {{ ref('events_calendar') }}
+
+),
+
+month_end_forecasts as (
+
+    select * from {{ ref('int_forecast_month_end_as_of') }}
+    where forecast_status = 'ok'
 
 ),
 
@@ -196,6 +208,42 @@ budget_crossings as (
 
 ),
 
+forecast_overruns as (
+
+    select
+        team_rules.rule_id,
+        team_rules.kind,
+        team_rules.threshold,
+        team_rules.severity,
+        month_end_forecasts.team,
+        month_end_forecasts.month_start,
+        month_end_forecasts.month_start as window_start,
+        month_end_forecasts.as_of_date as alert_date,
+        'forecast_month_end_cost' as metric,
+        month_end_forecasts.forecast_month_end_cost as observed,
+        team_budgets.budget_amount as expected
+    from month_end_forecasts
+    inner join team_budgets
+        on
+            month_end_forecasts.team = team_budgets.team
+            and month_end_forecasts.month_start = team_budgets.month_start
+    inner join team_rules
+        on
+            month_end_forecasts.team = team_rules.team
+            and team_rules.kind = 'forecast_overrun'
+    where
+        team_budgets.budget_amount > 0
+        and month_end_forecasts.forecast_month_end_cost
+        > team_rules.threshold * team_budgets.budget_amount
+        -- Once the spend itself is over the budget, the budget alert says so.
+        and month_end_forecasts.month_to_date_cost < team_budgets.budget_amount
+    qualify row_number() over (
+        partition by team_rules.rule_id, month_end_forecasts.team, month_end_forecasts.month_start
+        order by month_end_forecasts.as_of_date
+    ) = 1
+
+),
+
 with_day_before as (
 
     select
@@ -290,6 +338,8 @@ zscores as (
 raised as (
 
     select * from budget_crossings
+    union all
+    select * from forecast_overruns
     union all
     select * from spikes
     union all
@@ -391,6 +441,13 @@ described as (
                     || ': ' || format('{:.0f}', 100 * raised.observed / raised.expected)
                     || '% of its ' || strftime(raised.month_start, '%B %Y') || ' budget of '
                     || format('{:,.2f}', raised.expected) || ' {{ var("reporting_currency") }}'
+            when 'forecast_overrun'
+                then
+                    raised.team || ' is on course to spend ' || format('{:,.2f}', raised.observed)
+                    || ' {{ var("reporting_currency") }} in ' || strftime(raised.month_start, '%B %Y')
+                    || ', over its budget of ' || format('{:,.2f}', raised.expected)
+                    || ' {{ var("reporting_currency") }} (forecast as of '
+                    || strftime(raised.alert_date, '%Y-%m-%d') || ')'
             when 'spike'
                 then
                     raised.team || ' spent ' || format('{:,.2f}', raised.observed)
@@ -422,7 +479,7 @@ final as (
         cast(
             {{ surrogate_key([
                 'rule_id', 'team',
-                "case when kind = 'budget_threshold' then month_start else alert_date end",
+                "case when kind = 'spike' or kind = 'zscore' then alert_date else month_start end",
             ]) }}
             as varchar
         ) as alert_id,
