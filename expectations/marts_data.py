@@ -17,12 +17,23 @@ FOCUS_STAGING = "stg_focus__cost_and_usage"
 OPENAI_STAGING = "stg_openai__costs"
 ENGINEERING_MART = "mart_engineering__token_efficiency"
 DAY_STATUS = "ops_day_status"
+# The insight marts: published with the others, so a build that lost one (or its key
+# columns) never goes out. Their numbers are checked by their dbt tests.
+INSIGHT_MARTS = {
+    "mart_ops__alerts": ["alert_id", "alert_date", "alert_kind", "message"],
+    "mart_ops__cost_drivers": ["period_start", "cost_change", "volume_effect", "price_effect",
+                               "mix_effect"],
+    "mart_finance__forecast": ["forecast_date", "forecast_status", "point_forecast"],
+    "mart_finance__forecast_period_totals": ["period_grain", "forecast_status", "forecast_total"],
+    "mart_finance__forecast_backtest": ["horizon_days", "backtest_status", "mape"],
+}
 # relation -> columns the gate reads from it.
 REQUIRED = {
     FACT: ["charge_date", "billed_cost", "allocation_method"],
     FOCUS_STAGING: ["charge_date", "billed_cost"],
     OPENAI_STAGING: ["charge_date", "billed_cost|amount"],
     ENGINEERING_MART: [],
+    **INSIGHT_MARTS,
 }
 # Landed billing that joins the conservation sum when its staging model exists.
 OPTIONAL_BILLING_STAGING = ["stg_anthropic__costs"]

@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from expectations.marts_data import INSIGHT_MARTS
 from extractors.schemas import DATASETS, Dataset
 
 START, END = date(2026, 10, 1), date(2026, 10, 3)  # two days, end exclusive
@@ -225,6 +226,8 @@ def build_warehouse(path: Path, statements: list[str] = ()) -> Path:
                          ('2026-10-02', 'openai', 'landed', null, 2)) t(d, s, st, missing, n);
         """)
         con.executemany("insert into fct_ai_cost values (?, ?, ?, ?, ?, ?, ?, ?)", FACT_ROWS)
+        for mart, columns in INSIGHT_MARTS.items():  # present; their numbers are dbt's to test
+            con.execute(f"create table {mart} ({', '.join(f'{c} varchar' for c in columns)})")
         for statement in statements:
             con.execute(statement)
     finally:

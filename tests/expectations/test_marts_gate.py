@@ -104,6 +104,12 @@ def test_missing_staging_relation_fails_with_its_name(warehouse, tmp_path):
     assert "relation stg_openai__costs is missing from the warehouse" in finding["reason"]
 
 
+def test_a_missing_insight_mart_blocks_with_its_name(warehouse, tmp_path):
+    result = _run(warehouse("drop table mart_ops__alerts"), tmp_path)
+    finding = next(f for f in result.blocking_failures if f["expectation"] == "relation_usable")
+    assert "relation mart_ops__alerts is missing from the warehouse" in finding["reason"]
+
+
 def test_out_of_range_mart_ratio_blocks(warehouse, tmp_path):
     result = _run(warehouse("update mart_engineering__token_efficiency set cache_hit_rate = 1.7 "
                             "where charge_date = '2026-10-01'"), tmp_path)
