@@ -164,7 +164,9 @@ def main() -> None:
     where = "your server" if own_bi_postgres else "the demo's throwaway server (stopped now)"
     print(f"    postgres:   schema costbridge on {where}: {bi_tables}")
     print(f"    full log:   {log}")
-    print_summary(warehouse)
+    # dbt build writes the semantic manifest beside its other artefacts (warehouse/build.py).
+    print_summary(warehouse, home / "warehouse" / "build" / "dbt" / "target"
+                  / "semantic_manifest.json")
     print(f"\n    demo finished in {time.monotonic() - started:.0f} s")
 
 

@@ -60,6 +60,20 @@ def _warehouse(path):
         ) as t(alert_date, team, alert_kind, rule_id, severity, message)
         """
     )
+    con.execute(
+        """
+        create table mart_finance__forecast_period_totals as
+        select * from (values
+            ('all', 'quarter', date '2026-10-01', date '2026-12-31', date '2026-10-03', 'ok', 14,
+             900.0, 800.0, 1000.0, 700.0, 1100.0),
+            ('all', 'month', date '2026-11-01', date '2026-11-30', date '2026-10-03', 'ok', 14,
+             300.0, 250.0, 350.0, 200.0, 400.0),
+            ('search', 'month', date '2026-11-01', date '2026-11-30', date '2026-10-03', 'ok',
+             14, 1.0, 1.0, 1.0, 1.0, 1.0)
+        ) as t(team, period_grain, period_start, period_end, as_of_date, forecast_status,
+               training_days, forecast_total, lo80, hi80, lo95, hi95)
+        """
+    )
     con.close()
 
 
@@ -86,4 +100,14 @@ def test_summary_lists_the_alerts_raised_oldest_first(tmp_path):
     assert s.alerts == [
         (date(2026, 10, 2), "warning", "budget_threshold", "search 80%"),
         (date(2026, 10, 3), "warning", "spike", "growth +160%"),
+    ]
+
+
+def test_summary_forecasts_the_org_month_then_quarter(tmp_path):
+    _warehouse(tmp_path / "w.duckdb")
+    s = read_summary(tmp_path / "w.duckdb")
+    assert [(f.period_grain, f.period_start, f.forecast_total, f.lo80, f.hi95)
+            for f in s.forecasts] == [
+        ("month", date(2026, 11, 1), 300.0, 250.0, 400.0),
+        ("quarter", date(2026, 10, 1), 900.0, 800.0, 1100.0),
     ]
