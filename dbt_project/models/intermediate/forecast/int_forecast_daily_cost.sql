@@ -30,20 +30,31 @@ last_final_day as (
 
 ),
 
+last_provisional_day as (
+
+    select max(day_status.landing_date) as last_provisional_date
+    from day_status
+    cross join last_final_day
+    where
+        not day_status.is_final_day
+        and day_status.landing_date < last_final_day.last_final_date
+
+),
+
 training_window as (
 
     select
-        coalesce(
-            (
-                select max(day_status.landing_date) + interval 1 day
-                from day_status
-                where not day_status.is_final_day and day_status.landing_date < last_final_day.last_final_date
-            ),
-            (select min(day_status.landing_date) from day_status where day_status.is_final_day)
-        ) as first_training_date,
-        last_final_day.last_final_date
-    from last_final_day
-    where last_final_day.last_final_date is not null
+        min(day_status.landing_date) as first_training_date,
+        max(day_status.landing_date) as last_final_date
+    from day_status
+    cross join last_provisional_day
+    where
+        day_status.is_final_day
+        and (
+            last_provisional_day.last_provisional_date is null
+            or day_status.landing_date > last_provisional_day.last_provisional_date
+        )
+    having count(*) > 0
 
 ),
 
