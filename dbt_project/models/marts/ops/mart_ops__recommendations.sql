@@ -363,9 +363,9 @@ final as (
                 feature, environment, model_id, window_cost, reporting_currency, environment, window_days
             )
             when 'smaller_model' then format(
-                '{} on {}: {:.0f} output tokens per request; the same tokens on {} cost {:.2f} {} less over {} final days',
+                '{} on {}: {:.0f} output tokens per request; the same tokens on {} cost {:.2f} {} less on its {} days of the window',
                 feature, model_id, output_tokens / requests, smaller_model_id, window_saving,
-                reporting_currency, window_days
+                reporting_currency, evidence_days
             )
         end as evidence,
         reporting_currency,
@@ -375,10 +375,10 @@ final as (
         idle_gpu_hours,
         busy_gpu_hours,
         idle_share,
-        requests,
-        input_tokens,
-        cached_input_tokens,
-        output_tokens,
+        cast(requests as bigint) as requests,
+        cast(input_tokens as bigint) as input_tokens,
+        cast(cached_input_tokens as bigint) as cached_input_tokens,
+        cast(output_tokens as bigint) as output_tokens,
         input_tokens / nullif(requests, 0) as avg_input_tokens_per_request,
         output_tokens / nullif(requests, 0) as avg_output_tokens_per_request,
         cache_hit_rate,
