@@ -35,7 +35,9 @@ ranked as (
 
     select
         final_days.charge_date,
-        row_number() over (order by final_days.charge_date desc) as day_rank
+        row_number() over (
+            order by final_days.charge_date desc
+        ) as day_rank
     from final_days
 
 ),

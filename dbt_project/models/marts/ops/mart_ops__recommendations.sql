@@ -349,19 +349,22 @@ final as (
         resource_id,
         confidence,
         case kind
-            when 'idle_gpu' then format(
-                '{} on {}: {:.0f} of {:.0f} paid GPU hours idle ({:.0f}%), {:.2f} {} over {} final days',
-                coalesce(feature, team), resource_id, idle_gpu_hours, idle_gpu_hours + busy_gpu_hours,
-                100 * idle_share, window_saving, reporting_currency, window_days
-            )
-            when 'low_cache_hit' then format(
-                '{} on {}: {:.0f} input tokens per request, {:.0f}% cache hits where the org reaches {:.0f}% on this model',
-                feature, model_id, input_tokens / requests, 100 * cache_hit_rate, 100 * target_cache_hit_rate
-            )
-            when 'batch_eligible' then format(
-                '{} ({}) on {}: {:.2f} {} of {} traffic off the batch tier over {} final days',
-                feature, environment, model_id, window_cost, reporting_currency, environment, window_days
-            )
+            when 'idle_gpu'
+                then format(
+                    '{} on {}: {:.0f} of {:.0f} paid GPU hours idle ({:.0f}%), {:.2f} {} over {} final days',
+                    coalesce(feature, team), resource_id, idle_gpu_hours, idle_gpu_hours + busy_gpu_hours,
+                    100 * idle_share, window_saving, reporting_currency, window_days
+                )
+            when 'low_cache_hit'
+                then format(
+                    '{} on {}: {:.0f} input tokens per request, {:.0f}% cache hits where the org reaches {:.0f}% on this model',
+                    feature, model_id, input_tokens / requests, 100 * cache_hit_rate, 100 * target_cache_hit_rate
+                )
+            when 'batch_eligible'
+                then format(
+                    '{} ({}) on {}: {:.2f} {} of {} traffic off the batch tier over {} final days',
+                    feature, environment, model_id, window_cost, reporting_currency, environment, window_days
+                )
             when 'smaller_model' then format(
                 '{} on {}: {:.0f} output tokens per request; the same tokens on {} cost {:.2f} {} less on its {} days of the window',
                 feature, model_id, output_tokens / requests, smaller_model_id, window_saving,
