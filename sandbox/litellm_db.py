@@ -23,7 +23,7 @@ import hashlib
 import os
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import yaml
 from psycopg.copy import QueuedLibpqWriter
+
+from sandbox.org import model_on
 
 TABLE = "LiteLLM_SpendLogs"
 DEMO_ORG = Path(__file__).with_name("demo_org.yml")
@@ -192,13 +194,40 @@ class KeyCatalogue:
     daily_users: np.ndarray  # 0: the key serves no end users (batch / research)
     text: dict[str, pa.Array]  # string constants per key, taken per row with pc.take
 
+    # The catalogues in force from each dated model switch on (demo_org.yml
+    # `model_switches`), earliest first; before the first, this one.
+    later: tuple[tuple[date, KeyCatalogue], ...] = ()
+
+    def on(self, day: date) -> KeyCatalogue:
+        """The catalogue of `day`: keys that switched model by then price and name the new one."""
+        current = self
+        for since, catalogue in self.later:
+            if since <= day:
+                current = catalogue
+        return current
+
     @classmethod
     def load(cls, path: Path | str = DEMO_ORG) -> KeyCatalogue:
         with open(path, encoding="utf-8") as fh:
             org = yaml.safe_load(fh)
+        switch_days = sorted(
+            {
+                date.fromisoformat(str(switch["from"]))
+                for k in org["api_keys"]
+                for switch in k.get("model_switches") or ()
+            }
+        )
+        later = tuple((day, cls._of_day(org, day)) for day in switch_days)
+        return replace(cls._of_day(org, date.min), later=later)
+
+    @classmethod
+    def _of_day(cls, org: dict, day: date) -> KeyCatalogue:
         models = {m["model"]: m for m in org["models"]}
         features = {f["feature"]: f for f in org["features"]}
-        keys = org["api_keys"]
+        keys = [
+            {**k, "model": model_on(k["model"], k.get("model_switches"), day)}
+            for k in org["api_keys"]
+        ]
         weights, users, text = [], [], {name: [] for name in _KEY_TEXT}
         for k in keys:
             feature = features.get(k.get("feature"))
@@ -294,7 +323,7 @@ def spend_log_chunks(
     while day < end:
         for first in range(0, rows_per_day, CHUNK_ROWS):
             n = min(CHUNK_ROWS, rows_per_day - first)
-            yield _chunk(cat, day, first, n, rows_per_day, seed)
+            yield _chunk(cat.on(day), day, first, n, rows_per_day, seed)
         day += timedelta(days=1)
 
 

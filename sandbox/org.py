@@ -43,6 +43,16 @@ ANTHROPIC_NAMES = {
 }
 
 
+def model_on(model: str, switches: Any, day: date) -> str:
+    """The model of a key with dated `switches` ({from, model}) on `day`."""
+    current, since = model, date.min
+    for switch in switches or ():
+        start = date.fromisoformat(str(switch["from"]))
+        if since <= start <= day:
+            current, since = switch["model"], start
+    return current
+
+
 def days_between(start: date, end: date) -> list[date]:
     """The days of the half-open range [start, end)."""
     return [start + timedelta(days=i) for i in range((end - start).days)]
@@ -78,6 +88,12 @@ class ApiKey:
     requests_per_day: float | None = None
     batch_share: float = 0.0
     cost_growth_per_day: float = 0.0
+    # Dated model switches, as demo_org.yml writes them: [{from: day, model: id}, ...].
+    model_switches: tuple[dict[str, Any], ...] = ()
+
+    def model_on(self, day: date) -> str:
+        """The model the key calls on `day`: the latest switch in force, else `model`."""
+        return model_on(self.model, self.model_switches, day)
 
 
 @dataclass(frozen=True)
@@ -153,7 +169,10 @@ class DemoOrg:
 
     @cached_property
     def api_keys(self) -> list[ApiKey]:
-        return [ApiKey(**k) for k in self.raw["api_keys"]]
+        return [
+            ApiKey(**{**k, "model_switches": tuple(k.get("model_switches") or ())})
+            for k in self.raw["api_keys"]
+        ]
 
     @cached_property
     def features(self) -> dict[str, dict[str, Any]]:
@@ -264,7 +283,7 @@ class DemoOrg:
                     day=day,
                     api_key_id=key.api_key_id,
                     provider=key.provider,
-                    model=key.model,
+                    model=key.model_on(day),
                     project_id=key.project_id,
                     workspace_id=key.workspace_id,
                     is_batch=is_batch,
