@@ -26,6 +26,8 @@ INSIGHT_MARTS = {
     "mart_finance__forecast": ["forecast_date", "forecast_status", "point_forecast"],
     "mart_finance__forecast_period_totals": ["period_grain", "forecast_status", "forecast_total"],
     "mart_finance__forecast_backtest": ["horizon_days", "backtest_status", "mape"],
+    "mart_ops__recommendations": ["recommendation_id", "kind", "estimated_monthly_saving",
+                                  "evidence"],
 }
 # relation -> columns the gate reads from it.
 REQUIRED = {

@@ -67,6 +67,27 @@ usage as (
 
 ),
 
+fx_rates as (
+
+    -- Rates to the reporting currency; the reporting currency itself at 1.
+    select
+        '{{ var("reporting_currency") }}' as from_currency,
+        cast(null as date) as valid_from,
+        cast(null as date) as valid_to,
+        cast(1 as decimal(18, 6)) as rate
+    union all
+    select
+        fx.from_currency,
+        fx.valid_from,
+        fx.valid_to,
+        cast(fx.rate as decimal(18, 6)) as rate
+    from fx
+    where
+        fx.to_currency = '{{ var("reporting_currency") }}'
+        and fx.from_currency != '{{ var("reporting_currency") }}'
+
+),
+
 prices_reporting as (
 
     -- One row per price-book row and day of the window, in the reporting currency.
@@ -80,25 +101,9 @@ prices_reporting as (
     from price_book
     inner join window_days
         on
-            window_days.charge_date >= price_book.effective_from
-            and (price_book.effective_to is null or window_days.charge_date < price_book.effective_to)
-    inner join (
-        select
-            '{{ var("reporting_currency") }}' as from_currency,
-            cast(null as date) as valid_from,
-            cast(null as date) as valid_to,
-            cast(1 as decimal(18, 6)) as rate
-        union all
-        select
-            fx.from_currency,
-            fx.valid_from,
-            fx.valid_to,
-            cast(fx.rate as decimal(18, 6)) as rate
-        from fx
-        where
-            fx.to_currency = '{{ var("reporting_currency") }}'
-            and fx.from_currency != '{{ var("reporting_currency") }}'
-    ) as fx_rate
+            price_book.effective_from <= window_days.charge_date
+            and (price_book.effective_to is null or price_book.effective_to > window_days.charge_date)
+    inner join fx_rates as fx_rate
         on
             price_book.currency = fx_rate.from_currency
             and (fx_rate.valid_from is null or window_days.charge_date >= fx_rate.valid_from)

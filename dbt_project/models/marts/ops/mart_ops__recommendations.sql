@@ -357,7 +357,8 @@ final as (
                 )
             when 'low_cache_hit'
                 then format(
-                    '{} on {}: {:.0f} input tokens per request, {:.0f}% cache hits where the org reaches {:.0f}% on this model',
+                    '{} on {}: {:.0f} input tokens per request, {:.0f}% cache hits'
+                    || ' where the org reaches {:.0f}% on this model',
                     feature, model_id, input_tokens / requests, 100 * cache_hit_rate, 100 * target_cache_hit_rate
                 )
             when 'batch_eligible'
@@ -366,7 +367,8 @@ final as (
                     feature, environment, model_id, window_cost, reporting_currency, environment, window_days
                 )
             when 'smaller_model' then format(
-                '{} on {}: {:.0f} output tokens per request; the same tokens on {} cost {:.2f} {} less on its {} days of the window',
+                '{} on {}: {:.0f} output tokens per request; the same tokens on {}'
+                || ' cost {:.2f} {} less on its {} days of the window',
                 feature, model_id, output_tokens / requests, smaller_model_id, window_saving,
                 reporting_currency, evidence_days
             )
