@@ -4,6 +4,17 @@
 -- gaps, so the training window is the unbroken run of final days that ends at
 -- the last final day: a provisional day in the middle of the history cuts the
 -- window there. Days a team spent nothing are zero, not missing.
+--
+-- Known one-off events (events_calendar kind campaign or launch) must not bend
+-- the model: no model of past spend foresees them, and a campaign's spike
+-- inflates the fitted trend and variance for weeks. A standard holiday
+-- adjustment: on an event day of the series (the event's team, every team when
+-- the event names none; the org total 'all' matches every event) training_cost
+-- is the cost of the same weekday in the latest earlier ordinary week, and
+-- daily_cost stays the actual (month-to-date figures and the backtest's
+-- scoring use it). An event in the first week has no baseline: it trains on
+-- the actual. Model switches and price changes are lasting, so they are
+-- trained on as they are.
 with
 
 fact as (
@@ -108,24 +119,91 @@ series as (
 
 ),
 
-final as (
+one_off_events as (
 
     select
-        -- strings
-        cast(series.team as varchar) as team,
-        '{{ var("reporting_currency") }}' as reporting_currency,
+        team,
+        start_date,
+        end_date
+    from {{ ref('events_calendar') }}
+    where kind in ('campaign', 'launch')
 
-        -- numerics
-        cast(coalesce(series_costs.daily_cost, 0) as decimal(38, 12)) as daily_cost,
+),
 
-        -- dates
+event_days as (
+
+    select distinct
+        series.team,
         training_days.cost_date
+    from series
+    cross join training_days
+    inner join one_off_events
+        on
+            training_days.cost_date >= one_off_events.start_date
+            and training_days.cost_date <= coalesce(one_off_events.end_date, training_days.cost_date)
+            and (
+                series.team = 'all'
+                or one_off_events.team is null
+                or series.team = one_off_events.team
+            )
+
+),
+
+series_days as (
+
+    select
+        series.team,
+        training_days.cost_date,
+        coalesce(series_costs.daily_cost, 0) as daily_cost,
+        event_days.team is not null as is_event_day
     from series
     cross join training_days
     left join series_costs
         on
             series.team = series_costs.team
             and training_days.cost_date = series_costs.cost_date
+    left join event_days
+        on
+            series.team = event_days.team
+            and training_days.cost_date = event_days.cost_date
+
+),
+
+with_baseline as (
+
+    select
+        *,
+        last_value(case when not is_event_day then daily_cost end ignore nulls) over (
+            partition by team, dayofweek(cost_date)
+            order by cost_date
+            rows between unbounded preceding and 1 preceding
+        ) as ordinary_weekday_cost
+    from series_days
+
+),
+
+final as (
+
+    select
+        -- strings
+        cast(team as varchar) as team,
+        '{{ var("reporting_currency") }}' as reporting_currency,
+
+        -- numerics
+        cast(daily_cost as decimal(38, 12)) as daily_cost,
+        cast(
+            case
+                when is_event_day then coalesce(ordinary_weekday_cost, daily_cost)
+                else daily_cost
+            end as decimal(38, 12)
+        ) as training_cost,
+
+        -- booleans
+        is_event_day,
+
+        -- dates
+        cost_date
+    from with_baseline
 
 )
 

@@ -19,9 +19,13 @@ def model(dbt, session):
         "origins",
         "failed_origins",
         "scored_days",
+        "scored_event_days",
         "mape",
         "coverage_80",
         "coverage_95",
+        "mape_excluding_event_days",
+        "coverage_80_excluding_event_days",
+        "coverage_95_excluding_event_days",
         "first_origin_date",
         "last_origin_date",
     ]
@@ -35,8 +39,12 @@ def model(dbt, session):
         " cast(horizon_days as integer) as horizon_days, cast(origins as integer) as origins,"
         " cast(failed_origins as integer) as failed_origins,"
         " cast(scored_days as integer) as scored_days,"
+        " cast(scored_event_days as integer) as scored_event_days,"
         " cast(mape as double) as mape, cast(coverage_80 as double) as coverage_80,"
         " cast(coverage_95 as double) as coverage_95,"
+        " cast(mape_excluding_event_days as double) as mape_excluding_event_days,"
+        " cast(coverage_80_excluding_event_days as double) as coverage_80_excluding_event_days,"
+        " cast(coverage_95_excluding_event_days as double) as coverage_95_excluding_event_days,"
         " cast(first_origin_date as date) as first_origin_date,"
         " cast(last_origin_date as date) as last_origin_date"
     )
