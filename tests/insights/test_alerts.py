@@ -24,22 +24,39 @@ def teams(warehouse) -> list[str]:
     return [t for (t,) in rows(warehouse, "select distinct team from fct_ai_cost")]
 
 
+def daily_cost_by_feature(warehouse, day: date) -> dict[tuple[str, str], float]:
+    return {(team, feature): cost for team, feature, cost in rows(warehouse, """
+        select team, feature, sum(effective_cost_reporting)::double from fct_ai_cost
+        where charge_date = ? and feature is not null group by 1, 2""", [day])}
+
+
 def test_the_campaign_raises_one_spike_alert_per_team_that_tripled(month_warehouse):
+    # The global rule: +200% or more over the day before, rising by 50 or more; for the
+    # team as a whole or any of its features.
     before = CAMPAIGN_START - timedelta(days=1)
-    tripled = set()
+
+    def tripled(cost, prior):
+        return prior > 0 and cost / prior - 1 >= 2.0 and cost - prior >= 50
+
+    spiking = {}
     for team in teams(month_warehouse):
         cost = daily_cost(month_warehouse, team)
-        if cost.get(before, 0) > 0 and cost.get(CAMPAIGN_START, 0) / cost[before] - 1 >= 2.0:
-            tripled.add(team)
-    assert "growth" in tripled, "the demo's campaign should triple growth's spend"
+        if tripled(cost.get(CAMPAIGN_START, 0), cost.get(before, 0)):
+            spiking.setdefault(team, set())
+    now, then = (daily_cost_by_feature(month_warehouse, d) for d in (CAMPAIGN_START, before))
+    for (team, feature), cost in now.items():
+        if tripled(cost, then.get((team, feature), 0)):
+            spiking.setdefault(team, set()).add(feature)
+    assert spiking.get("growth") == {"ad-copy-gen", "email-drafts"}, spiking
 
     spikes = rows(month_warehouse, """
-        select team, alert_date, events, message from mart_ops__alerts
+        select team, alert_date, feature, events, message from mart_ops__alerts
         where alert_kind = 'spike' and alert_date between ? and ? + 2""",
         [CAMPAIGN_START, CAMPAIGN_START])
-    assert sorted(team for team, *_ in spikes) == sorted(tripled)  # one each, no more
-    for _team, day, events, message in spikes:
+    assert sorted(team for team, *_ in spikes) == sorted(spiking)  # one each, no more
+    for team, day, features, events, message in spikes:
         assert day == CAMPAIGN_START
+        assert set((features or "").split(", ")) - {""} == spiking[team]
         assert "Autumn launch" in events and "Autumn launch" in message
 
 

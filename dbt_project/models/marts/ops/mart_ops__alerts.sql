@@ -13,6 +13,10 @@
 --                     budget; once per rule, team and month (the first day).
 --   spike             a day rose by threshold or more over the day before
 --                     (2.0 = +200%), by at least money_floor; both days final.
+--                     Watched for the team as a whole and for each of its
+--                     features (a campaign can triple one feature without
+--                     tripling its team); one alert per team and day, naming
+--                     the features that spiked.
 --   forecast_overrun  the month-end forecast (int_forecast_month_end_as_of, as
 --                     of a final day) rose above threshold x the budget while
 --                     the month-to-date spend was still under the budget; once
@@ -118,6 +122,57 @@ daily as (
 
 ),
 
+cost_by_feature_day as (
+
+    select
+        charge_date as cost_date,
+        team,
+        feature,
+        sum(effective_cost_reporting) as cost
+    from fact
+    where feature is not null
+    group by charge_date, team, feature
+
+),
+
+team_features as (
+
+    select distinct
+        team,
+        feature
+    from cost_by_feature_day
+
+),
+
+-- The team totals (feature null) and each team's features, every final day.
+daily_by_scope as (
+
+    select
+        daily.cost_date,
+        daily.team,
+        cast(null as varchar) as feature,
+        daily.month_start,
+        daily.cost
+    from daily
+
+    union all
+
+    select
+        final_days.cost_date,
+        features.team,
+        features.feature,
+        cast(date_trunc('month', final_days.cost_date) as date) as month_start,
+        coalesce(cost_by_feature_day.cost, 0) as cost
+    from final_days
+    cross join team_features as features
+    left join cost_by_feature_day
+        on
+            final_days.cost_date = cost_by_feature_day.cost_date
+            and features.team = cost_by_feature_day.team
+            and features.feature = cost_by_feature_day.feature
+
+),
+
 -- A team's own rule of a kind replaces the global one; the total keeps the global.
 team_rules as (
 
@@ -188,7 +243,9 @@ budget_crossings as (
         month_to_date.cost_date as alert_date,
         'month_to_date_cost' as metric,
         month_to_date.month_to_date_cost as observed,
-        team_budgets.budget_amount as expected
+        team_budgets.budget_amount as expected,
+        true as team_spiked,
+        cast(null as varchar) as feature
     from month_to_date
     inner join team_budgets
         on
@@ -221,7 +278,9 @@ forecast_overruns as (
         month_end_forecasts.as_of_date as alert_date,
         'forecast_month_end_cost' as metric,
         month_end_forecasts.forecast_month_end_cost as observed,
-        team_budgets.budget_amount as expected
+        team_budgets.budget_amount as expected,
+        true as team_spiked,
+        cast(null as varchar) as feature
     from month_end_forecasts
     inner join team_budgets
         on
@@ -247,20 +306,20 @@ forecast_overruns as (
 with_day_before as (
 
     select
-        daily.*,
-        lag(daily.cost) over (
-            partition by daily.team
-            order by daily.cost_date
+        daily_by_scope.*,
+        lag(daily_by_scope.cost) over (
+            partition by daily_by_scope.team, daily_by_scope.feature
+            order by daily_by_scope.cost_date
         ) as prior_cost,
-        lag(daily.cost_date) over (
-            partition by daily.team
-            order by daily.cost_date
+        lag(daily_by_scope.cost_date) over (
+            partition by daily_by_scope.team, daily_by_scope.feature
+            order by daily_by_scope.cost_date
         ) as prior_date
-    from daily
+    from daily_by_scope
 
 ),
 
-spikes as (
+spiked_scopes as (
 
     select
         team_rules.rule_id,
@@ -268,12 +327,11 @@ spikes as (
         team_rules.threshold,
         team_rules.severity,
         with_day_before.team,
+        with_day_before.feature,
         with_day_before.month_start,
-        with_day_before.cost_date as window_start,
-        with_day_before.cost_date as alert_date,
-        'daily_cost' as metric,
-        with_day_before.cost as observed,
-        with_day_before.prior_cost as expected
+        with_day_before.cost_date,
+        with_day_before.cost,
+        with_day_before.prior_cost
     from with_day_before
     inner join team_rules
         on
@@ -285,6 +343,38 @@ spikes as (
         and with_day_before.prior_cost > 0
         and with_day_before.cost / with_day_before.prior_cost - 1 >= team_rules.threshold
         and with_day_before.cost - with_day_before.prior_cost >= team_rules.money_floor
+
+),
+
+-- One alert per rule, team and day: the team's own numbers when the team as a
+-- whole spiked, else the sum of its features that did; features lists them.
+spikes as (
+
+    select
+        rule_id,
+        kind,
+        threshold,
+        severity,
+        team,
+        month_start,
+        cost_date as window_start,
+        cost_date as alert_date,
+        'daily_cost' as metric,
+        coalesce(
+            max(cost) filter (where feature is null),
+            sum(cost) filter (where feature is not null)
+        ) as observed,
+        coalesce(
+            max(prior_cost) filter (where feature is null),
+            sum(prior_cost) filter (where feature is not null)
+        ) as expected,
+        bool_or(feature is null) as team_spiked,
+        string_agg(
+            feature, ', '
+            order by feature
+        ) as feature
+    from spiked_scopes
+    group by rule_id, kind, threshold, severity, team, month_start, cost_date
 
 ),
 
@@ -320,7 +410,9 @@ zscores as (
         same_weekday_history.cost_date as alert_date,
         'daily_cost' as metric,
         same_weekday_history.cost as observed,
-        same_weekday_history.mean_cost as expected
+        same_weekday_history.mean_cost as expected,
+        true as team_spiked,
+        cast(null as varchar) as feature
     from same_weekday_history
     inner join team_rules
         on
@@ -450,10 +542,17 @@ described as (
                     || strftime(raised.alert_date, '%Y-%m-%d') || ')'
             when 'spike'
                 then
-                    raised.team || ' spent ' || format('{:,.2f}', raised.observed)
+                    raised.team
+                    || case when raised.team_spiked then '' else ' (' || raised.feature || ')' end
+                    || ' spent ' || format('{:,.2f}', raised.observed)
                     || ' {{ var("reporting_currency") }} on ' || strftime(raised.alert_date, '%Y-%m-%d')
                     || ', +' || format('{:.0f}', 100 * (raised.observed / raised.expected - 1))
                     || '% over the day before (' || format('{:,.2f}', raised.expected) || ')'
+                    || case
+                        when raised.team_spiked and raised.feature is not null
+                            then '; features that spiked: ' || raised.feature
+                        else ''
+                    end
             when 'zscore' then
                 raised.team || ' spent ' || format('{:,.2f}', raised.observed)
                 || ' {{ var("reporting_currency") }} on ' || strftime(raised.alert_date, '%A %Y-%m-%d')
@@ -487,7 +586,7 @@ final as (
 
         -- strings
         cast(team as varchar) as team,
-        cast(null as varchar) as feature,
+        cast(feature as varchar) as feature,
         cast(null as varchar) as model_id,
         cast(kind as varchar) as alert_kind,
         cast(metric as varchar) as metric,
