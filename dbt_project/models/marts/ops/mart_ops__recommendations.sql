@@ -78,8 +78,9 @@ gpu_subjects as (
         sum(fact.effective_cost_reporting) as window_cost,
         sum(case when fact.is_idle_cost then fact.effective_cost_reporting else 0 end)
             as window_saving,
-        sum(coalesce(fact.gpu_hours_idle, 0)) as idle_gpu_hours,
-        sum(coalesce(fact.gpu_hours_busy, 0)) as busy_gpu_hours,
+        -- GPU hours are doubles: summed exactly, so a rerun on more threads publishes the same bits.
+        cast({{ exact_sum('coalesce(fact.gpu_hours_idle, 0)') }} as double) as idle_gpu_hours,
+        cast({{ exact_sum('coalesce(fact.gpu_hours_busy, 0)') }} as double) as busy_gpu_hours,
         count(distinct case when fact.gpu_hours_idle > 0 then fact.charge_date end)
             as evidence_days
     from fact
@@ -184,12 +185,13 @@ cache_savings as (
         token_usage.feature,
         token_usage.environment,
         token_usage.model_id,
-        sum(
-            (cache_candidates.target_cache_hit_rate * token_usage.input_tokens - token_usage.cached_input_tokens)
-            * (token_usage.input_price_per_1m - token_usage.cached_input_price_per_1m)
-            * token_usage.tier_price_factor
-            / 1000000
-        ) as window_saving
+        -- The target rate is a double: summed exactly, the same bits on any thread count.
+        {{ exact_sum(
+            '(cache_candidates.target_cache_hit_rate * token_usage.input_tokens'
+            ~ ' - token_usage.cached_input_tokens)'
+            ~ ' * (token_usage.input_price_per_1m - token_usage.cached_input_price_per_1m)'
+            ~ ' * token_usage.tier_price_factor / 1000000'
+        ) }} as window_saving
     from token_usage
     inner join cache_candidates
         on
