@@ -211,11 +211,25 @@ def test_campaign_days_train_on_the_ordinary_weekday_but_score_on_actual_spend(m
     }
     for team, day, actual, training, week_before in rows:
         assert training == week_before and training < actual, (team, day)
-    assert query(
+    # Off event days the series trains on what was billed, less one-time charges (the
+    # month's tax and credits): exactly those, per team and for the org.
+    trained_apart = {(team, day): gap for team, day, gap in query(
         month,
-        "select count(*) from intermediate.int_forecast_daily_cost"
+        "select team, cost_date, daily_cost - training_cost"
+        " from intermediate.int_forecast_daily_cost"
         " where not is_event_day and training_cost <> daily_cost",
-    ) == [(0,)]
+    )}
+    one_time = {}
+    for team, day, cost in query(
+        month,
+        "select team, charge_date, sum(effective_cost_reporting) from fct_ai_cost"
+        " where charge_frequency = 'One-Time' and charge_date in"
+        " (select cost_date from intermediate.int_forecast_daily_cost) group by all",
+    ):
+        one_time[(team, day)] = one_time.get((team, day), 0) + cost
+        one_time[("all", day)] = one_time.get(("all", day), 0) + cost
+    assert trained_apart, "the demo month bills its tax on its last day"
+    assert trained_apart == {key: cost for key, cost in one_time.items() if cost}
     scores = query(
         month,
         "select team, scored_event_days, mape, mape_excluding_event_days,"

@@ -31,3 +31,17 @@ def test_the_printed_summary_names_the_campaign_week_driver(month_home, capsys):
     assert "forecast to the end of November 2026" in out
     assert "why spend moved" in out and "Autumn launch" in out
     assert "alerts raised (mart_ops__alerts)" in out
+
+
+def test_the_month_end_forecast_is_a_run_rate_not_a_one_time_charge(month_warehouse):
+    # The month's tax and credit land on its last day (FOCUS One-Time charges): trained on
+    # as spend, that jump once sent November's forecast past four times October's bill.
+    (october,) = rows(month_warehouse, """
+        select sum(effective_cost_reporting)::double from fct_ai_cost
+        where charge_date >= date '2026-10-01' and charge_date < date '2026-11-01'""")[0]
+    (total, lo95, hi95) = rows(month_warehouse, """
+        select forecast_total::double, lo95::double, hi95::double
+        from mart_finance__forecast_period_totals
+        where team = 'all' and period_grain = 'month' and period_start = date '2026-11-01'""")[0]
+    assert 0.8 * october * 30 / 31 <= total <= 1.25 * october * 30 / 31, (total, october)
+    assert 0 < lo95 <= total <= hi95

@@ -15,6 +15,12 @@
 -- scoring use it). An event in the first week has no baseline: it trains on
 -- the actual. Model switches and price changes are lasting, so they are
 -- trained on as they are.
+--
+-- One-time charges (FOCUS ChargeFrequency 'One-Time': the month's tax, a
+-- credit, a purchase) are lumpy, not a daily rate: one on the last day reads
+-- to a trend model as a new level and sends the forecast into the tens of
+-- thousands. training_cost leaves them out (the run rate is forecast, not the
+-- next tax bill); daily_cost keeps them, so actuals and scoring are the bill's.
 with
 
 fact as (
@@ -87,7 +93,10 @@ team_costs as (
     select
         fact.charge_date as cost_date,
         fact.team,
-        sum(fact.effective_cost_reporting) as daily_cost
+        sum(fact.effective_cost_reporting) as daily_cost,
+        sum(
+            case when fact.charge_frequency = 'One-Time' then 0 else fact.effective_cost_reporting end
+        ) as run_rate_cost
     from fact
     inner join training_days on fact.charge_date = training_days.cost_date
     group by fact.charge_date, fact.team
@@ -99,7 +108,8 @@ org_costs as (
     select
         cost_date,
         'all' as team,
-        sum(daily_cost) as daily_cost
+        sum(daily_cost) as daily_cost,
+        sum(run_rate_cost) as run_rate_cost
     from team_costs
     group by cost_date
 
@@ -155,6 +165,7 @@ series_days as (
         series.team,
         training_days.cost_date,
         coalesce(series_costs.daily_cost, 0) as daily_cost,
+        coalesce(series_costs.run_rate_cost, 0) as run_rate_cost,
         event_days.team is not null as is_event_day
     from series
     cross join training_days
@@ -173,7 +184,7 @@ with_baseline as (
 
     select
         *,
-        last_value(case when not is_event_day then daily_cost end ignore nulls) over (
+        last_value(case when not is_event_day then run_rate_cost end ignore nulls) over (
             partition by team, dayofweek(cost_date)
             order by cost_date
             rows between unbounded preceding and 1 preceding
@@ -193,8 +204,8 @@ final as (
         cast(daily_cost as decimal(38, 12)) as daily_cost,
         cast(
             case
-                when is_event_day then coalesce(ordinary_weekday_cost, daily_cost)
-                else daily_cost
+                when is_event_day then coalesce(ordinary_weekday_cost, run_rate_cost)
+                else run_rate_cost
             end as decimal(38, 12)
         ) as training_cost,
 
