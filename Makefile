@@ -21,12 +21,20 @@ install: .venv/.installed ## Install the pinned stack into .venv (uv, from uv.lo
 # The real services the demo and tests start on loopback come from Debian packages.
 # Their packaged daemons are stopped: costbridge starts private instances on free ports.
 .PHONY: services
-services: ## Install PostgreSQL 15 and Prometheus from Debian packages if missing (root)
+services: ## Install PostgreSQL 15, Prometheus, Chromium and poppler from Debian packages if missing (root)
 	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v promtool >/dev/null 2>&1; then \
 		echo "installing postgresql and prometheus (Debian packages)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql prometheus; \
 		service prometheus stop >/dev/null 2>&1 || true; \
 		service postgresql stop >/dev/null 2>&1 || true; \
+	fi
+	@# The reports: WeasyPrint lays out PDFs with Pango; the tests read them with poppler
+	@# (pdftotext, pdftoppm) and load the dashboard in headless Chromium.
+	@if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1 \
+		|| ! command -v pdftotext >/dev/null 2>&1 || ! ldconfig -p | grep -q libpangoft2-1.0; then \
+		echo "installing chromium, chromium-driver, poppler-utils and pango (Debian packages)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			chromium chromium-driver poppler-utils libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core; \
 	fi
 
 .PHONY: demo
