@@ -24,8 +24,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
-from babel.numbers import format_currency
 
+from reports.marts import money
 from warehouse.glossary import ROLES, load_semantic_manifest, role_metrics
 from warehouse.settings import DBT_PROJECT_DIR
 
@@ -265,10 +265,7 @@ def _points(change: Decimal, scope_prior_cost: Decimal) -> str:
 
 
 def _money(amount: Decimal, currency: str) -> str:
-    sign = "+" if amount >= 0 else "-"
-    if not currency:
-        return f"{sign}{abs(amount):,.2f}"
-    return sign + format_currency(abs(amount), currency, locale="en_US")
+    return money(amount, currency, signed=True)
 
 
 def main(argv: list[str] | None = None) -> int:
