@@ -28,7 +28,7 @@ def test_daily_dag_runs_the_day_in_order(dagbag):
     dag = dagbag.dags["ai_finops_daily"]
     assert set(dag.task_ids) == {
         "plan_window", "list_sources", "extract", "validate_landing",
-        "build_warehouse", "validate_marts", "publish", "deliver_alerts",
+        "build_warehouse", "validate_marts", "publish", "deliver_alerts", "render_dashboard",
     }
     # The gates sit between the steps they guard.
     assert "validate_landing" in dag.get_task("build_warehouse").upstream_task_ids
@@ -38,8 +38,12 @@ def test_daily_dag_runs_the_day_in_order(dagbag):
     # One publication unit: DuckDB, PostgreSQL and Parquet move in one task, or it fails
     # naming the target left behind; nothing publishes after it from another file.
     # Only alert delivery follows, and only a publish that succeeded: it reads the
-    # published file, so a failed delivery cannot hold back or undo the day.
-    assert dag.get_task("publish").downstream_task_ids == {"deliver_alerts"}
+    # published file, so a failed delivery cannot hold back or undo the day. The
+    # dashboard is drawn after any outcome (all_done), so it can say a day was held back.
+    assert dag.get_task("publish").downstream_task_ids == {"deliver_alerts", "render_dashboard"}
+    dashboard = dag.get_task("render_dashboard")
+    assert dashboard.trigger_rule == "all_done"
+    assert dashboard.pool != "duckdb_writer"
     deliver = dag.get_task("deliver_alerts")
     assert deliver.downstream_task_ids == set()
     assert deliver.trigger_rule == "all_success"
