@@ -28,6 +28,8 @@ INSIGHT_MARTS = {
     "mart_finance__forecast_backtest": ["horizon_days", "backtest_status", "mape"],
     "mart_ops__recommendations": ["recommendation_id", "kind", "estimated_monthly_saving",
                                   "evidence"],
+    "mart_engineering__team_month_efficiency": ["month_start", "team", "cost_per_1k_tokens",
+                                                "cache_hit_rate", "gpu_utilisation"],
 }
 # relation -> columns the gate reads from it.
 REQUIRED = {

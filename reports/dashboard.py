@@ -23,7 +23,6 @@ intraday file, never landing.
 
 from __future__ import annotations
 
-import html
 import json
 import logging
 import os
@@ -125,9 +124,8 @@ def render_dashboard(
             status=board.status,
         )
     return _template("dashboard.html.j2").render(
-        board=board, labels=RoleLabels.load(manifest), plotly_js=get_plotlyjs(), money=money, percent=percent,
-        figures_json=json.dumps(_json_figures(board.figures)), now=_now(now),
-        palette=dict(zip(board.teams, PALETTE * 3, strict=False)),
+        board=board, labels=RoleLabels.load(manifest), plotly_js=get_plotlyjs(), money=money,
+        percent=percent, figures_json=json.dumps(_json_figures(board.figures)), now=_now(now),
     )
 
 
@@ -467,7 +465,3 @@ def _json_figures(figures: dict[str, dict[str, object]]) -> dict:
         return v
 
     return {team: {k: plain(v) for k, v in f.items()} for team, f in figures.items()}
-
-
-def escape(text: object) -> str:
-    return html.escape(str(text))

@@ -256,7 +256,7 @@ class PublishedMarts:
 
 _SQL_WORDS = {"as", "and", "or", "not", "filter", "where", "null", "nulls", "last", "first", "is",
               "distinct", "case", "when", "then", "else", "end", "true", "false", "desc", "asc",
-              "group", "by", "in", "between", "like", "interval", "day", "month", "week"}
+              "group", "by", "all", "in", "between", "like", "interval", "day", "month", "week"}
 
 
 def _named_columns(expressions: Iterable[str]) -> list[str]:
