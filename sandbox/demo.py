@@ -167,7 +167,27 @@ def main() -> None:
     # dbt build writes the semantic manifest beside its other artefacts (warehouse/build.py).
     print_summary(warehouse, home / "warehouse" / "build" / "dbt" / "target"
                   / "semantic_manifest.json")
+    _step("What people see")
+    print(f"    dashboard:  {home / 'dashboard' / 'index.html'}  (offline; open it in a browser)")
+    _print_alerts_not_sent(warehouse)
     print(f"\n    demo finished in {time.monotonic() - started:.0f} s")
+
+
+def _print_alerts_not_sent(warehouse: Path) -> None:
+    """Each alert's routes. The demo defines no SMTP or webhook Connection of its own: unless
+    yours are in the environment (AIRFLOW_CONN_*), every delivery waits for them."""
+    from collections import Counter
+
+    from reports.alerts import SMTP_CONN_ID, read_alerts, routes
+
+    waiting = Counter((channel, destination) for _, channel, destination
+                      in routes(read_alerts(warehouse)))
+    smtp = f"AIRFLOW_CONN_{SMTP_CONN_ID.upper()}" in os.environ
+    how = ("routed, sent through your Connections" if smtp else "it would have sent: no"
+           " Connection costbridge_smtp or webhook defined, so they wait")
+    print(f"    alerts {how} (docs/alerts.md): {sum(waiting.values())}")
+    for (channel, destination), count in sorted(waiting.items()):
+        print(f"      {count:>3} by {channel:<7} to {destination}")
 
 
 if __name__ == "__main__":
