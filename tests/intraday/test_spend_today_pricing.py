@@ -70,8 +70,8 @@ def test_known_tokens_give_the_price_books_exact_cost(tmp_path):
         tables = {r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()}
     # 1M input at 2.50 + 0.4M cached at 1.25 + 0.1M output at 10.00 = 2.50 + 0.50 + 1.00.
     assert rows == [(
-        DAY.date(), AS_OF, 10, "openai", "gpt-4o-2024-08-06", "estimated", Decimal("4.000000000000"),
-        "USD", 1_400_000, 100_000, 15, "DECIMAL(38,12)",
+        DAY.date(), AS_OF, 10, "openai", "gpt-4o-2024-08-06", "estimated",
+        Decimal("4.000000000000"), "USD", 1_400_000, 100_000, 15, "DECIMAL(38,12)",
     )]
     assert "fct_ai_cost" not in tables, "the intraday file holds no daily fact"
     assert not (settings.home / "warehouse").exists(), "the daily warehouse is never touched"
