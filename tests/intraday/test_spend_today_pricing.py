@@ -81,3 +81,24 @@ def test_known_tokens_give_the_price_books_exact_cost(tmp_path):
     gates = read_log(settings.intraday_ops_dir).column("gate").to_pylist()
     assert gates == ["intraday_landing", "intraday_marts"]
     assert not read_log(settings.ops_dir).num_rows
+
+
+def test_a_quiet_day_publishes_an_empty_estimate_never_zeros(tmp_path):
+    """No usage yet today: the gates pass, the mart has no rows (not a row of 0), and the
+    intraday file still says which hour it is as of."""
+    settings = _settings(tmp_path)
+    ensure_schema_files(settings.intraday_landing_root)
+    land([], dataset=OPENAI_USAGE_COMPLETIONS, source="openai",
+         window=Window(DAY, DAY + timedelta(hours=2)),
+         landing_root=settings.intraday_landing_root,
+         quarantine_root=settings.intraday_quarantine_root)
+    as_of = intraday.plan_as_of({"as_of": "2026-10-20T02:00Z"}, None)
+    intraday.validate_landing(settings, as_of, "quiet")
+    next_file = intraday.build(settings, as_of, "quiet")
+    intraday.validate_marts(settings, as_of, next_file, "quiet")
+    intraday.publish(settings, as_of, next_file, "quiet")
+    with duckdb.connect(str(settings.intraday_warehouse_file), read_only=True) as con:
+        assert con.execute("select count(*) from mart_ops__spend_today").fetchone() == (0,)
+        assert con.execute(
+            f"select spend_date, as_of_at from {intraday.PUBLICATIONS_TABLE}"
+        ).fetchall() == [(DAY.date(), DAY + timedelta(hours=2))]
