@@ -37,6 +37,18 @@ def test_the_dag_estimates_today_as_of_a_param(dagbag, intraday_env):
     assert all(r[5] > 0 for r in rows)
     litellm = settings.intraday_landing_root / "litellm_proxy"
     assert any(litellm.glob("*/date=2026-10-21/part-0.parquet"))
+    # The proxy logged requests until 13:00 (fill_spend_logs until=): the estimate took
+    # those of the ten complete hours only.
+    import psycopg
+
+    with psycopg.connect(os.environ["LITELLM_DATABASE_URL"]) as conn:
+        last = conn.execute('select max("startTime") from "LiteLLM_SpendLogs"').fetchone()[0]
+    assert AS_OF.replace(tzinfo=None) + timedelta(hours=2) < last < AS_OF.replace(
+        tzinfo=None) + timedelta(hours=3)
+    import pyarrow.dataset as ds
+
+    landed = ds.dataset(litellm / "litellm_spend_logs", format="parquet").to_table()
+    assert landed.num_rows and max(landed.column("started_at").to_pylist()) < AS_OF
     # Hourly usage, usage only, no lookback: never a cost report, never the daily's folders.
     asked = [r for r in api.requests if r["path"].startswith("/v1/organization/")]
     assert asked and all(r["path"] != "/v1/organization/costs" for r in asked)
