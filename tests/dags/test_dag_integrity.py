@@ -15,6 +15,7 @@ DAG_FILES = sorted((REPO_ROOT / "dags").glob("*.py"))
 def test_dags_import_without_errors(dagbag):
     assert dagbag.import_errors == {}
     assert "ai_finops_daily" in dagbag.dags
+    assert "ai_finops_intraday" in dagbag.dags
 
 
 def test_every_dag_has_tags_and_retries(dagbag):
@@ -52,6 +53,22 @@ def test_daily_dag_runs_the_day_in_order(dagbag):
     assert dag.get_task("build_warehouse").pool == "duckdb_writer"
     assert dag.get_task("publish").pool == "duckdb_writer"
     assert dag.catchup is False
+
+
+def test_intraday_dag_estimates_today_in_order(dagbag):
+    dag = dagbag.dags["ai_finops_intraday"]
+    assert set(dag.task_ids) == {
+        "plan_as_of", "list_sources", "extract", "validate_landing",
+        "build_estimate", "validate_marts", "publish",
+    }
+    assert "extract" in dag.get_task("validate_landing").upstream_task_ids
+    assert "validate_landing" in dag.get_task("build_estimate").upstream_task_ids
+    assert "build_estimate" in dag.get_task("validate_marts").upstream_task_ids
+    assert "validate_marts" in dag.get_task("publish").upstream_task_ids
+    assert dag.get_task("publish").downstream_task_ids == set()
+    assert dag.catchup is False and dag.max_active_runs == 1
+    assert dag.schedule == "@hourly"
+    assert "as_of" in dag.params
 
 
 @pytest.mark.parametrize("path", DAG_FILES, ids=lambda p: p.name)
