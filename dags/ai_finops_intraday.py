@@ -10,7 +10,8 @@ touches the daily landing, fact or warehouse; tomorrow's ai_finops_daily replace
 estimate with billed cost (warehouse.intraday.superseded). A failed run leaves the
 last good estimate published and its gate run on record (intraday/ops). A manual run
 takes `as_of` (ISO datetime, UTC; floored to the hour) for tests and the demo; a
-scheduled run is as of its data interval end. See docs/intraday.md.
+scheduled run is as of its data interval end. After every run the cost dashboard is
+drawn again ("today so far (estimated), as of HH:MM UTC"). See docs/intraday.md.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import Param, dag, task
+from airflow.sdk import Param, TriggerRule, dag, task
 
 
 def _gate(step, *args):
@@ -105,13 +106,20 @@ def ai_finops_intraday():
 
         return publish(_settings(), AsOf.from_dict(as_of), next_file, run_id)
 
+    # After a published or a held-back estimate alike: the page shows the last good one.
+    @task(trigger_rule=TriggerRule.ALL_DONE)
+    def render_dashboard() -> str:
+        from reports.dashboard import write_dashboard
+
+        return str(write_dashboard(_settings()))
+
     as_of = plan_as_of()
     extracted = extract.partial(as_of=as_of).expand(source_name=list_sources())
     landing_ok = validate_landing(as_of)
     extracted >> landing_ok
     next_file = build_estimate(as_of)
     landing_ok >> next_file
-    publish(as_of, validate_marts(as_of, next_file))
+    publish(as_of, validate_marts(as_of, next_file)) >> render_dashboard()
 
 
 ai_finops_intraday()

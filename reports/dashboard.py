@@ -45,6 +45,7 @@ from reports.marts import (
     money,
     percent,
 )
+from warehouse.intraday import superseded
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +161,7 @@ def collect(marts: PublishedMarts, intraday_file: Path | None = None) -> Dashboa
     _product(board, marts)
     _leadership(board, marts)
     _alerts_and_recommendations(board, marts)
-    _spend_today(board, intraday_file, as_of)
+    _spend_today(board, marts, intraday_file)
     board.charts["budget"] = _budget_chart(board)
     board.charts["daily"] = _daily_chart(board, daily)
     board.charts["weekly"] = _weekly_chart(board, daily)
@@ -302,7 +303,7 @@ def _alerts_and_recommendations(board: Dashboard, marts: PublishedMarts) -> None
         _put(board, team, "recommended_saving", sum(savings, Decimal(0)))
 
 
-def _spend_today(board: Dashboard, intraday_file: Path | None, as_of: date) -> None:
+def _spend_today(board: Dashboard, marts: PublishedMarts, intraday_file: Path | None) -> None:
     """Today so far, from the intraday file, when it is newer than the last final day.
 
     The estimate is for one day only, and the daily run of that day replaces it with
@@ -316,7 +317,7 @@ def _spend_today(board: Dashboard, intraday_file: Path | None, as_of: date) -> N
     except NoPublishedData as why:
         board.today_note = str(why)
         return
-    if superseded(spend.spend_date, as_of):
+    if superseded(spend.spend_date, marts.path):
         board.today_note = (f"the intraday estimate of {spend.spend_date} is superseded by"
                             " that day's billed cost")
         return
@@ -324,11 +325,6 @@ def _spend_today(board: Dashboard, intraday_file: Path | None, as_of: date) -> N
     for team in (ALL, *board.teams):
         _put(board, team, "spend_today",
              spend.total if team == ALL else spend.by_team.get(team, Decimal(0)))
-
-
-def superseded(spend_date: date, data_as_of: date | None) -> bool:
-    """The daily run has published the estimated day: show its billed cost, not the estimate."""
-    return data_as_of is not None and spend_date <= data_as_of
 
 
 def read_spend_today(intraday_file: Path) -> SpendToday:

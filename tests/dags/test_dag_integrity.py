@@ -59,13 +59,14 @@ def test_intraday_dag_estimates_today_in_order(dagbag):
     dag = dagbag.dags["ai_finops_intraday"]
     assert set(dag.task_ids) == {
         "plan_as_of", "list_sources", "extract", "validate_landing",
-        "build_estimate", "validate_marts", "publish",
+        "build_estimate", "validate_marts", "publish", "render_dashboard",
     }
+    assert dag.get_task("publish").downstream_task_ids == {"render_dashboard"}
+    assert dag.get_task("render_dashboard").trigger_rule == "all_done"
     assert "extract" in dag.get_task("validate_landing").upstream_task_ids
     assert "validate_landing" in dag.get_task("build_estimate").upstream_task_ids
     assert "build_estimate" in dag.get_task("validate_marts").upstream_task_ids
     assert "validate_marts" in dag.get_task("publish").upstream_task_ids
-    assert dag.get_task("publish").downstream_task_ids == set()
     assert dag.catchup is False and dag.max_active_runs == 1
     assert dag.schedule == "@hourly"
     assert "as_of" in dag.params

@@ -56,6 +56,9 @@ def test_the_dag_estimates_today_as_of_a_param(dagbag, intraday_env):
     assert {r["query"]["start_time"][0] for r in asked} == {str(int(AS_OF.timestamp()) - 36000)}
     assert not (settings.home / "landing").exists()
     assert not settings.warehouse_file.exists()
+    # The dashboard was drawn after the run; with no daily published yet it says so.
+    page = (settings.home / "dashboard" / "index.html").read_text()
+    assert "No published data for this period." in page
     # No secret in anything the intraday run wrote.
     from tests.reliability.secret_scan import scan_files
 
