@@ -74,6 +74,36 @@ def due_periods(run_day: date) -> dict[str, Period]:
     }
 
 
+def plan(params: dict | None, data_interval_end, run_after) -> dict[str, str]:
+    """The periods a run reports, as Period keys: the params' week / month when given (a
+    manual run), else those due on the run's day. A scheduled run's day is its data
+    interval's end; an asset-triggered run has no data interval, so its day is run_after
+    (when the publication that triggered it finished)."""
+    params = params or {}
+    moment = data_interval_end or run_after
+    due = due_periods(moment.date())
+    week = Period.parse("week", params["week"]) if params.get("week") else due["week"]
+    month = Period.parse("month", params["month"]) if params.get("month") else due["month"]
+    return {"week": week.key, "month": month.key, "run_day": moment.date().isoformat()}
+
+
+def _already_reported(settings, kind: str, period: Period, names_keys: list[tuple[str, str,
+                      list[str]]]) -> bool:
+    """True when every report is archived and the delivery log has it sent to every
+    address: a later run (the next publication) leaves what was mailed as it was."""
+    from contextlib import closing
+
+    from reports.alerts import EMAIL, DeliveryLog, delivery_log_path
+    from reports.render import report_dir
+
+    folder = report_dir(settings.home, kind, period.key)
+    if not all((folder / f"{name}.pdf").exists() for name, _, _ in names_keys):
+        return False
+    with closing(DeliveryLog(delivery_log_path(settings.ops_dir))) as book:
+        return all(book.status(key, EMAIL, address) == "sent"
+                   for _, key, addresses in names_keys for address in addresses)
+
+
 @dataclass
 class Mailer:
     """How reports are mailed: the alerts' SMTP Connection, retry policy and delivery log."""
@@ -130,7 +160,15 @@ def weekly_reports(
             log.info("weekly team reports skipped: %s", reason)
             return [ReportRun(weekly.KIND, period.key, "*", "skipped", reason)]
         leads = weekly.leads(marts)
-        for team in teams or weekly.teams(marts):
+        chosen = teams or weekly.teams(marts)
+        if require_final and _already_reported(settings, weekly.KIND, period, [
+            (t, f"report:{weekly.KIND}:{period.key}:{t}",
+             destinations(leads[t].email if t in leads else None)) for t in chosen
+        ]):
+            reason = f"the weekly team reports of {period.key} are archived and mailed already"
+            log.info("%s", reason)
+            return [ReportRun(weekly.KIND, period.key, "*", "skipped", reason)]
+        for team in chosen:
             report = weekly.build(marts, labels, manifest, period, team, leads.get(team))
             run = ReportRun(weekly.KIND, period.key, team,
                             "rendered" if report.has_data else "no_data")
@@ -161,10 +199,17 @@ def leadership_report(
         if require_final and (reason := marts.not_reportable(period)):
             log.info("%s skipped: %s", kind, reason)
             return ReportRun(kind, period.key, "report", "skipped", reason)
-        report = leadership.build(marts, RoleLabels.load(manifest), manifest, period)
         recipients = [r["email"] for r in marts.rows("report_recipients", RECIPIENTS,
                                                      "report_kind = ?", [kind],
                                                      order_by="email")]
+        key = f"report:{kind}:{period.key}"
+        if require_final and recipients and _already_reported(
+            settings, kind, period, [("report", key, recipients)]
+        ):
+            reason = f"the {kind} report of {period.key} is archived and mailed already"
+            log.info("%s", reason)
+            return ReportRun(kind, period.key, "report", "skipped", reason)
+        report = leadership.build(marts, RoleLabels.load(manifest), manifest, period)
     run = ReportRun(kind, period.key, "report", "rendered" if report.has_data else "no_data")
     run.files = {k: str(v) for k, v in write_report(settings.home, report).items()}
     if send and report.has_data:
@@ -172,8 +217,7 @@ def leadership_report(
             run.warning = f"the seed report_recipients names nobody for {kind}: archived only"
             log.warning("%s", run.warning)
         for address in recipients:
-            run.deliveries[address] = mailer.send(report, f"report:{kind}:{period.key}",
-                                                  address, None)
+            run.deliveries[address] = mailer.send(report, key, address, None)
     return run
 
 
