@@ -239,18 +239,13 @@ def _backtest_text(b: dict | None) -> str:
 def _spend_chart(daily, budget, forecast, period, month, words, currency, next_budget) -> Chart:
     """Cumulative spend of the period against its budget; the forecast band at the month's
     end when the month is still open, else the next month's forecast beside it."""
-    import matplotlib.pyplot as plt
-
-    from reports.render import figure as _figure
-
     open_month = bool(forecast and forecast["forecast_status"] == "ok"
                       and forecast["period_start"] == month.start)
     beside = bool(forecast and forecast["forecast_status"] == "ok" and not open_month)
     if beside:
-        fig, (ax, side) = plt.subplots(1, 2, figsize=(7.0, 3.0),
-                                       gridspec_kw={"width_ratios": [3, 1]})
+        fig, (ax, side) = figure(7.0, 3.0, width_ratios=[3, 1])
     else:
-        fig, ax = _figure(7.0, 3.0)
+        fig, ax = figure(7.0, 3.0)
     days = [r["day"] for r in daily]
     cumulative, running = [], 0.0
     for r in daily:

@@ -102,15 +102,19 @@ def png_of(fig) -> bytes:
     return out.getvalue()
 
 
-def figure(width: float = 7.0, height: float = 3.0):
+def figure(width: float = 7.0, height: float = 3.0, width_ratios: list[float] | None = None):
+    """A figure in the reports' style: one axes, or one per width ratio side by side. The
+    style is set before every figure, so the first chart of a process looks like the rest."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     plt.rcParams.update({"font.size": 9, "axes.spines.top": False, "axes.spines.right": False})
-    fig, ax = plt.subplots(figsize=(width, height))
-    return fig, ax
+    if width_ratios:
+        return plt.subplots(1, len(width_ratios), figsize=(width, height),
+                            gridspec_kw={"width_ratios": width_ratios})
+    return plt.subplots(figsize=(width, height))
 
 
 def close(fig) -> None:
