@@ -160,7 +160,11 @@ def weekly_reports(
             log.info("weekly team reports skipped: %s", reason)
             return [ReportRun(weekly.KIND, period.key, "*", "skipped", reason)]
         leads = weekly.leads(marts)
-        chosen = teams or weekly.teams(marts)
+        known = weekly.teams(marts)
+        if unknown := sorted(set(teams or ()) - set(known)):
+            raise ValueError(f"no team {', '.join(unknown)} in the teams seed:"
+                             f" one of {', '.join(known)}")
+        chosen = teams or known
         if require_final and _already_reported(settings, weekly.KIND, period, [
             (t, f"report:{weekly.KIND}:{period.key}:{t}",
              destinations(leads[t].email if t in leads else None)) for t in chosen
