@@ -101,11 +101,13 @@ def build(marts: PublishedMarts, labels: RoleLabels, manifest: Path, period: Per
                         pdf=pdf_of(page), has_data=False)
     # Everything below reads the week's final days only.
     week_spend, currency = spend(marts, team, period.start, period.end)
+    # The week has published final days: a team with no row in them spent nothing.
+    week_spend = week_spend if week_spend is not None else Decimal(0)
     currency = currency or _currency(marts)
     prior = Period.week_of(period.start - timedelta(days=7))
     prior_spend, _ = spend(marts, team, prior.start, prior.end)
     prior_whole = marts.not_reportable(prior) is None
-    change = (week_spend or Decimal(0)) - prior_spend if prior_whole and prior_spend else None
+    change = week_spend - prior_spend if prior_whole and prior_spend else None
     change_pct = (change / prior_spend) if change is not None and prior_spend else None
 
     burn = marts.rows(
