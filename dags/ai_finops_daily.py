@@ -12,7 +12,9 @@ fails the run, and is retried by the next one. After a publish, the published
 alerts (mart_ops__alerts) go out by email (Connection costbridge_smtp) and to
 their teams' webhooks, each once (a delivery log under the home's ops/ folder);
 a delivery that fails is recorded and fails only this last task, so the day
-stays published and the task's retries and the next run send what is left. A
+stays published and the task's retries and the next run send what is left. The
+cost dashboard (<home>/dashboard/index.html) is rendered after every run, published
+or held back, so it says which day the gates held. A
 manual run takes `start` and `end` (YYYY-MM-DD, end exclusive) for backfills and
 the demo.
 """
@@ -22,7 +24,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import Asset, Param, dag, task
+from airflow.sdk import Asset, Param, TriggerRule, dag, task
 
 PUBLISHED_MARTS = Asset("costbridge_published_marts")
 
@@ -145,13 +147,22 @@ def ai_finops_daily():
         summary.raise_for_failures()
         return asdict(summary)
 
+    # After the publish or a held-back day alike, so the page says which day the gates held.
+    @task(trigger_rule=TriggerRule.ALL_DONE)
+    def render_dashboard() -> str:
+        from reports.dashboard import write_dashboard
+
+        return str(write_dashboard(_settings()))
+
     window = plan_window()
     extracted = extract.partial(window=window).expand(source_name=list_sources())
     landing_ok = validate_landing(window)
     extracted >> landing_ok
     next_file = build_warehouse(window)
     landing_ok >> next_file
-    publish(window, validate_marts(window, next_file)) >> deliver_alerts()
+    published = publish(window, validate_marts(window, next_file))
+    published >> deliver_alerts()
+    published >> render_dashboard()
 
 
 ai_finops_daily()

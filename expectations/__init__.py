@@ -13,7 +13,9 @@ from pathlib import Path
 
 from expectations.result import GateFailed, GateResult
 
-__all__ = ["GateFailed", "GateResult", "run_landing_gate", "run_marts_gate"]
+__all__ = [
+    "GateFailed", "GateResult", "run_intraday_marts_gate", "run_landing_gate", "run_marts_gate",
+]
 
 
 def run_landing_gate(
@@ -38,3 +40,14 @@ def run_marts_gate(
     from expectations.gate import run_marts_gate as run
 
     return run(warehouse_path, start, end, data_docs_dir=data_docs_dir)
+
+
+def run_intraday_marts_gate(
+    warehouse_path: Path, spend_date: date, as_of, *, data_docs_dir: Path
+) -> GateResult:
+    """The intraday file: today's estimate (mart_ops__spend_today) as of ``as_of`` (a UTC
+    datetime): only estimated, non-negative, attributed, of ``spend_date`` landed through
+    ``as_of``, and equal in total to the priced usage."""
+    from expectations.gate import run_intraday_marts_gate as run
+
+    return run(warehouse_path, spend_date, as_of, data_docs_dir=data_docs_dir)

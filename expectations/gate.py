@@ -104,3 +104,23 @@ def run_marts_gate(
     suites = expectations_by_batch(start, end, severity.threshold("max_unallocated_share"))
     result = run_checkpoint("marts", frames, suites, data_docs_dir=data_docs_dir)
     return _to_gate_result("marts", start, end, result, severity, data_docs_dir, {})
+
+
+def run_intraday_marts_gate(
+    warehouse_path: Path, spend_date: date, as_of: Any, *, data_docs_dir: Path
+) -> GateResult:
+    """Validate the next intraday file (mart_ops__spend_today of ``spend_date`` as of
+    ``as_of``) before it is published."""
+    from datetime import timedelta
+
+    from expectations.gx_context import run_checkpoint
+    from expectations.marts_data import read_spend_today
+    from expectations.suites.marts_intraday import expectations_by_batch
+
+    end = spend_date + timedelta(days=1)
+    frames = read_spend_today(Path(warehouse_path), spend_date, as_of)
+    suites = expectations_by_batch(spend_date, as_of)
+    result = run_checkpoint("intraday_marts", frames, suites, data_docs_dir=data_docs_dir)
+    return _to_gate_result(
+        "intraday_marts", spend_date, end, result, load_severity(), data_docs_dir, {}
+    )

@@ -28,6 +28,8 @@ INSIGHT_MARTS = {
     "mart_finance__forecast_backtest": ["horizon_days", "backtest_status", "mape"],
     "mart_ops__recommendations": ["recommendation_id", "kind", "estimated_monthly_saving",
                                   "evidence"],
+    "mart_engineering__team_month_efficiency": ["month_start", "team", "cost_per_1k_tokens",
+                                                "cache_hit_rate", "gpu_utilisation"],
 }
 # relation -> columns the gate reads from it.
 REQUIRED = {
@@ -256,6 +258,174 @@ def read_marts(warehouse_path: Path, start: date, end: date) -> dict[str, pd.Dat
             "freshness": freshness_frame(con, rels[FACT], start, end),
             ENGINEERING_MART: mart_frame(con, rels[ENGINEERING_MART], start, end),
             "unallocated_share": unallocated_frame(fact),
+        }
+    finally:
+        con.close()
+
+
+# --- today's spend so far (the intraday file, warehouse/intraday.py) -----------------------
+
+SPEND_TODAY = "mart_ops__spend_today"
+PRICED_USAGE = "int_token_usage_priced"
+FX_RANGED = "int_fx_rates_ranged"
+SPEND_TODAY_COLUMNS = ["spend_date", "as_of_at", "hours_covered", "team", "feature", "provider",
+                       "model_id", "estimated_cost", "reporting_currency", "input_tokens",
+                       "output_tokens", "requests", "cost_basis"]
+PROVIDER_USAGE_SOURCES = ("openai_usage", "anthropic_usage")
+GATEWAY_USAGE_SOURCES = ("litellm", "otel")
+
+
+def _intraday_relations(con) -> dict[str, Relation]:
+    rows = con.execute(
+        "select table_schema, table_name, list(column_name order by ordinal_position)"
+        " from information_schema.columns where table_name in $names"
+        " group by table_schema, table_name order by table_name, table_schema <> 'main'",
+        {"names": [SPEND_TODAY, PRICED_USAGE, FX_RANGED]},
+    ).fetchall()
+    found: dict[str, Relation] = {}
+    for schema, name, columns in rows:
+        found.setdefault(name, Relation(name, f'"{schema}"."{name}"', list(columns)))
+    return {n: found.get(n, Relation(n, None, [])) for n in (SPEND_TODAY, PRICED_USAGE, FX_RANGED)}
+
+
+def _intraday_relations_frame(rels: dict[str, Relation]) -> pd.DataFrame:
+    needed = {SPEND_TODAY: SPEND_TODAY_COLUMNS,
+              PRICED_USAGE: ["usage_source", "provider", "model_id", "usage_date",
+                             "estimated_cost", "price_currency"],
+              FX_RANGED: ["from_currency", "to_currency", "rate", "valid_from", "valid_to"]}
+    records = []
+    for name, columns in needed.items():
+        rel = rels[name]
+        if rel.qualified is None:
+            problem = f"relation {name} is missing from the intraday file"
+        else:
+            absent = [c for c in columns if c not in rel.columns]
+            problem = f"{name} lacks column(s) {absent}" if absent else ""
+        records.append({"locator": name, "problem": problem})
+    return pd.DataFrame.from_records(records, columns=["locator", "problem"])
+
+
+def _spend_today_frame(con, mart: Relation, spend_date: date, as_of) -> pd.DataFrame:
+    columns = ["locator", "team", "cost_basis", "estimated_cost", "spend_date", "as_of_problem"]
+    if mart.qualified is None or any(c not in mart.columns for c in SPEND_TODAY_COLUMNS):
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
+    # Every row, not only D's: a row of another day in today's estimate is itself a finding.
+    frame = con.execute(
+        f"""
+        select
+            '{SPEND_TODAY} ' || coalesce(team, '?') || '/' || coalesce(feature, '?') || '/'
+                || coalesce(model_id, '?') || ' #' || cast(row_number() over () as varchar)
+                as locator,
+            team,
+            cost_basis,
+            estimated_cost::double as estimated_cost,
+            cast(spend_date as varchar) as spend_date,
+            case
+                when as_of_at is null then 'as_of_at is null'
+                when as_of_at <> $as_of then 'as_of_at ' || cast(as_of_at as varchar)
+                    || ' is not the run''s as-of ' || cast($as_of as varchar)
+                    || ' (a source landed less of the day)'
+                when hours_covered <> $hours then 'hours_covered ' || cast(hours_covered as varchar)
+                    || ' is not ' || cast($hours as varchar)
+                else ''
+            end as as_of_problem
+        from {mart.qualified}
+        """,
+        {"as_of": as_of, "hours": _hours(spend_date, as_of)},
+    ).to_arrow_table().to_pandas()
+    return frame[columns]
+
+
+def _hours(spend_date: date, as_of) -> int:
+    from datetime import UTC, datetime
+
+    midnight = datetime.combine(spend_date, datetime.min.time(), tzinfo=UTC)
+    return int((as_of - midnight).total_seconds() // 3600)
+
+
+def _spend_today_conservation(con, rels: dict[str, Relation], spend_date: date) -> pd.DataFrame:
+    """The mart's total against the priced usage of D, counted once, in exact decimals.
+
+    The priced usage is every provider usage row's estimate (OpenAI, Anthropic usage
+    reports) plus the gateway rows (LiteLLM, OTel) of a provider, day and model no
+    provider usage covers: ADR 0004's "each call once", summed without the allocation.
+    """
+    columns = ["locator", "mart_estimated_cost", "priced_estimated_cost", "difference"]
+    if any(r.qualified is None for r in rels.values()) or \
+            any(c not in rels[SPEND_TODAY].columns for c in SPEND_TODAY_COLUMNS):
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
+    priced, fx, mart = rels[PRICED_USAGE].qualified, rels[FX_RANGED].qualified, \
+        rels[SPEND_TODAY].qualified
+    frame = con.execute(
+        f"""
+        with
+        reporting as (
+            select coalesce(max(reporting_currency), 'USD') as currency from {mart}
+        ),
+        usage as (
+            select * from {priced} where usage_date = $day
+        ),
+        counted as (
+            select usage.*
+            from usage
+            where usage.usage_source in $provider_sources
+                or (
+                    usage.usage_source in $gateway_sources
+                    and not exists (
+                        select 1 from usage as provider_usage
+                        where provider_usage.usage_source in $provider_sources
+                            and provider_usage.provider = usage.provider
+                            and coalesce(provider_usage.model_id, 'no_model')
+                                = coalesce(usage.model_id, 'no_model')
+                    )
+                )
+        ),
+        converted as (
+            select
+                coalesce(counted.estimated_cost, 0) * case
+                    when counted.price_currency = reporting.currency
+                        or counted.price_currency is null then 1
+                    else cast(fx.rate as decimal(38, 12))
+                end as cost
+            from counted
+            cross join reporting
+            left join {fx} as fx
+                on counted.price_currency = fx.from_currency
+                and fx.to_currency = reporting.currency
+                and counted.usage_date >= fx.valid_from
+                and (fx.valid_to is null or counted.usage_date < fx.valid_to)
+        ),
+        totals as (
+            select
+                (select coalesce(sum(estimated_cost), 0) from {mart}
+                 where spend_date = $day) as mart_total,
+                (select coalesce(sum(cost), 0) from converted) as priced_total
+        )
+        select
+            cast($day as varchar) as locator,
+            mart_total::double as mart_estimated_cost,
+            priced_total::double as priced_estimated_cost,
+            (mart_total - priced_total)::double as difference
+        from totals
+        """,
+        {"day": spend_date, "provider_sources": list(PROVIDER_USAGE_SOURCES),
+         "gateway_sources": list(GATEWAY_USAGE_SOURCES)},
+    ).to_arrow_table().to_pandas()
+    return frame[columns]
+
+
+def read_spend_today(warehouse_path: Path, spend_date: date, as_of) -> dict[str, pd.DataFrame]:
+    """Batch name -> frame, for the intraday marts suite (the next intraday file, before
+    publishing: its intermediate views still stand)."""
+    if not Path(warehouse_path).exists():
+        raise FileNotFoundError(f"intraday marts gate: file {warehouse_path} does not exist")
+    con = duckdb.connect(str(warehouse_path), read_only=True)
+    try:
+        rels = _intraday_relations(con)
+        return {
+            "relations": _intraday_relations_frame(rels),
+            "spend_today": _spend_today_frame(con, rels[SPEND_TODAY], spend_date, as_of),
+            "conservation": _spend_today_conservation(con, rels, spend_date),
         }
     finally:
         con.close()

@@ -1,4 +1,5 @@
-"""Anthropic Admin API usage and cost reports (admin key ``sk-ant-admin...``), daily buckets.
+"""Anthropic Admin API usage and cost reports (admin key ``sk-ant-admin...``), daily buckets
+(hourly usage with the option ``bucket_width: 1h``).
 
 - ``GET /v1/organizations/usage_report/messages``: starting_at/ending_at RFC 3339,
   bucket_width=1d, ``group_by[]`` api_key_id, workspace_id, model, service_tier.
@@ -20,7 +21,7 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from extractors.base import Extractor, Record, register
-from extractors.buckets import bucket_results
+from extractors.buckets import bucket_count, bucket_results, bucket_width_of
 from extractors.http import RETRY_OPTIONS, ApiClient, RetryPolicy, paginate_cursor
 from extractors.landing import Reject
 from extractors.schemas import ANTHROPIC_COSTS, ANTHROPIC_USAGE_MESSAGES, Dataset
@@ -29,8 +30,9 @@ from extractors.window import to_utc
 USAGE_PATH = "/v1/organizations/usage_report/messages"
 COSTS_PATH = "/v1/organizations/cost_report"
 API_VERSION = "2023-06-01"
-# Largest page (in daily buckets) both reports accept.
-PAGE_LIMIT = 31
+# Largest page (in buckets) the reports accept: the cost report is daily only.
+PAGE_LIMITS = {"1d": 31, "1h": 168}
+USAGE_DATASETS = ("usage_messages",)
 
 USAGE_GROUP_BY = ["api_key_id", "workspace_id", "model", "service_tier"]
 COSTS_GROUP_BY = ["workspace_id", "description"]
@@ -157,9 +159,14 @@ class AnthropicExtractor(Extractor):
         "costs": ANTHROPIC_COSTS,
     }
     required_options = ("base_url",)
-    optional_options = ("page_limit", *RETRY_OPTIONS)
+    optional_options = ("page_limit", "bucket_width", *RETRY_OPTIONS)
     secret_options = ("api_key",)
     default_lookback_days = 3
+
+    @classmethod
+    def validate_options(cls, source: str, options: Mapping[str, Any]) -> None:
+        super().validate_options(source, options)
+        bucket_width_of(source, options, USAGE_DATASETS)
 
     def client(self) -> ApiClient:
         return ApiClient(
@@ -177,13 +184,16 @@ class AnthropicExtractor(Extractor):
         costs = dataset is ANTHROPIC_COSTS
         path = COSTS_PATH if costs else USAGE_PATH
         expected = COSTS_KEYS if costs else USAGE_KEYS
+        width = "1d" if costs else bucket_width_of(self.name, self.options, USAGE_DATASETS)
+        limit = PAGE_LIMITS[width]
         params = {
             "starting_at": rfc3339(self.window.start),
             "ending_at": rfc3339(self.window.end),
-            "bucket_width": "1d",
+            "bucket_width": width,
             "group_by[]": COSTS_GROUP_BY if costs else USAGE_GROUP_BY,
+            # The page limit counts buckets: a day is 24 of them at 1h.
             "limit": min(
-                PAGE_LIMIT, int(self.options.get("page_limit", PAGE_LIMIT)), len(self.window.days())
+                limit, int(self.options.get("page_limit", limit)), bucket_count(self.window, width)
             ),
         }
         client = self.client()

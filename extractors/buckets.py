@@ -6,11 +6,18 @@ and a ``results`` list; they differ only in how a bucket states its times.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
+from extractors.errors import ConfigError
 from extractors.landing import Reject
+from extractors.window import Window
+
+# Bucket widths the usage extractors request (option ``bucket_width``), in seconds. Both
+# APIs also offer 1m; nothing here needs it, and a minute grid would multiply the rows 60x.
+BUCKET_WIDTHS = {"1d": 86_400, "1h": 3_600}
+DEFAULT_BUCKET_WIDTH = "1d"
 
 BucketTimes = Callable[[Mapping[str, Any]], tuple[datetime, datetime]]
 
@@ -43,3 +50,40 @@ def bucket_results(
             )
             continue
         yield ref, start, end, result
+
+
+def bucket_width_of(source: str, options: Mapping[str, Any], usage_only: Iterable[str]) -> str:
+    """The ``bucket_width`` option of a source, checked: ``"1d"`` (default) or ``"1h"``.
+
+    Hourly buckets exist for usage only (the cost reports are daily), so a source
+    asking for ``1h`` must select only the datasets named in ``usage_only``.
+    """
+    width = options.get("bucket_width", DEFAULT_BUCKET_WIDTH)
+    if width not in BUCKET_WIDTHS:
+        raise ConfigError(
+            f"source {source!r}: option 'bucket_width' must be one of "
+            f"{sorted(BUCKET_WIDTHS)}, got {width!r}"
+        )
+    if width != DEFAULT_BUCKET_WIDTH:
+        usage = set(usage_only)
+        selected = options.get("datasets")
+        others = sorted(d for d in (selected or ["costs"]) if d not in usage)
+        if others:
+            raise ConfigError(
+                f"source {source!r}: bucket_width {width!r} applies to usage datasets only "
+                f"({sorted(usage)}); the cost reports are daily, so drop {others} from its "
+                "datasets"
+            )
+    return width
+
+
+def bucket_count(window: Window, width: str) -> int:
+    """How many buckets of ``width`` cover the window (a partial bucket counts): a page
+    never needs to ask for more than this."""
+    seconds = BUCKET_WIDTHS[width]
+    if width == "1d":
+        return len(window.days())
+    # Anthropic snaps the first bucket down to the hour, OpenAI starts it at start_time:
+    # counted from the hour before, both give the same number.
+    first = window.start_unix - window.start_unix % seconds
+    return max(1, -(-(window.end_unix - first) // seconds))

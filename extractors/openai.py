@@ -1,10 +1,11 @@
-"""OpenAI organization Costs and Usage APIs (admin key), daily buckets.
+"""OpenAI organization Costs and Usage APIs (admin key), daily (or hourly usage) buckets.
 
 - ``GET /v1/organization/costs``: bucket_width=1d, group_by project_id and line_item;
   ``amount.value`` in dollars, ``amount.currency`` lower-case ISO 4217.
 - ``GET /v1/organization/usage/{completions,embeddings}``: start_time/end_time in
-  Unix seconds, bucket_width=1d, grouped by project, user, API key, model (and batch
-  for completions). ``input_tokens`` INCLUDES ``input_cached_tokens``.
+  Unix seconds, bucket_width=1d (option ``bucket_width: 1h`` for hourly usage), grouped
+  by project, user, API key, model (and batch for completions). ``input_tokens``
+  INCLUDES ``input_cached_tokens``.
 
 All are cursor-paged: ``page`` = previous ``next_page`` while ``has_more``.
 """
@@ -16,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from extractors.base import Extractor, Record, register
-from extractors.buckets import bucket_results
+from extractors.buckets import bucket_count, bucket_results, bucket_width_of
 from extractors.http import RETRY_OPTIONS, ApiClient, RetryPolicy, paginate_cursor
 from extractors.landing import Reject
 from extractors.schemas import (
@@ -31,9 +32,10 @@ USAGE_PATHS = {
     OPENAI_USAGE_COMPLETIONS.name: "/v1/organization/usage/completions",
     OPENAI_USAGE_EMBEDDINGS.name: "/v1/organization/usage/embeddings",
 }
-# Largest page the API accepts for daily buckets.
+# Largest page (in buckets) the API accepts: costs are daily only; usage per bucket width.
 COSTS_PAGE_LIMIT = 180
-USAGE_PAGE_LIMIT = 31
+USAGE_PAGE_LIMITS = {"1d": 31, "1h": 168}
+USAGE_DATASETS = ("usage_completions", "usage_embeddings")
 
 _GROUPING = ("project_id", "user_id", "api_key_id", "model")
 COMPLETIONS_KEYS = {
@@ -135,10 +137,20 @@ class OpenAIExtractor(Extractor):
     optional_options = (
         "project_ids",
         "page_limit",
+        "bucket_width",
         *RETRY_OPTIONS,
     )
     secret_options = ("api_key",)
     default_lookback_days = 3
+
+    @classmethod
+    def validate_options(cls, source: str, options: Mapping[str, Any]) -> None:
+        super().validate_options(source, options)
+        bucket_width_of(source, options, USAGE_DATASETS)
+
+    @property
+    def bucket_width(self) -> str:
+        return bucket_width_of(self.name, self.options, USAGE_DATASETS)
 
     def client(self) -> ApiClient:
         return ApiClient(
@@ -149,14 +161,16 @@ class OpenAIExtractor(Extractor):
             policy=RetryPolicy.from_options(self.options),
         )
 
-    def _params(self, limit: int, group_by: list[str]) -> dict[str, Any]:
+    def _params(self, limits: dict[str, int], group_by: list[str], width: str) -> dict[str, Any]:
+        limit = limits[width]
         return {
             "start_time": self.window.start_unix,
             "end_time": self.window.end_unix,
-            "bucket_width": "1d",
+            "bucket_width": width,
             "group_by": group_by,
+            # The page limit counts buckets: a day is 24 of them at 1h.
             "limit": min(
-                limit, int(self.options.get("page_limit", limit)), len(self.window.days())
+                limit, int(self.options.get("page_limit", limit)), bucket_count(self.window, width)
             ),
             "project_ids": self.options.get("project_ids"),
         }
@@ -165,13 +179,13 @@ class OpenAIExtractor(Extractor):
         client = self.client()
         if dataset is OPENAI_COSTS:
             path, expected = COSTS_PATH, COSTS_KEYS
-            params = self._params(COSTS_PAGE_LIMIT, ["project_id", "line_item"])
+            params = self._params({"1d": COSTS_PAGE_LIMIT}, ["project_id", "line_item"], "1d")
         else:
             embeddings = dataset is OPENAI_USAGE_EMBEDDINGS
             path = USAGE_PATHS[dataset.name]
             expected = EMBEDDINGS_KEYS if embeddings else COMPLETIONS_KEYS
             group_by = list(_GROUPING) if embeddings else [*_GROUPING, "batch"]
-            params = self._params(USAGE_PAGE_LIMIT, group_by)
+            params = self._params(USAGE_PAGE_LIMITS, group_by, self.bucket_width)
         for number, page in enumerate(paginate_cursor(client, path, params, what=path), start=1):
             for bucket in page["data"]:
                 where = f"{path} page {number}"

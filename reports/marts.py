@@ -18,6 +18,7 @@ build. This module is the one place that knows:
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -175,8 +176,11 @@ class PublishedMarts:
         self, mart: str, columns: Sequence[str], where: str = "", params: Sequence = (),
         order_by: str = "",
     ) -> list[dict]:
-        """The mart's rows as dicts of Python values (DECIMAL stays Decimal)."""
-        self.require(mart, columns)
+        """The mart's rows as dicts of Python values (DECIMAL stays Decimal).
+
+        ``columns`` may be expressions (``sum(spend) as spend``): every column they name
+        is required, so a missing one fails naming the mart and the column."""
+        self.require(mart, _named_columns([*columns, where, order_by]))
         sql = f"select {', '.join(columns)} from {mart}"
         sql += f" where {where}" if where else ""
         sql += f" order by {order_by}" if order_by else ""
@@ -287,6 +291,26 @@ def _day_list(days: list[date]) -> str:
     return f"{days[0]} .. {days[-1]}"
 
 
+_SQL_WORDS = {"as", "and", "or", "not", "filter", "where", "null", "nulls", "last", "first", "is",
+              "distinct", "case", "when", "then", "else", "end", "true", "false", "desc", "asc",
+              "group", "by", "all", "in", "between", "like", "interval", "day", "month", "week"}
+
+
+def _named_columns(expressions: Iterable[str]) -> list[str]:
+    """The column names in SQL expressions: identifiers that are not a function call, an
+    alias, a keyword, a string or a ? parameter."""
+    names: list[str] = []
+    for expression in expressions:
+        text = re.sub(r"'[^']*'", "", expression or "")
+        text = re.sub(r"\bas\s+\w+", "", text, flags=re.IGNORECASE)
+        for match in re.finditer(r"\b([A-Za-z_][A-Za-z0-9_]*)\b(\s*\()?", text):
+            word, call = match.group(1), match.group(2)
+            if call or word.lower() in _SQL_WORDS or word in names:
+                continue
+            names.append(word)
+    return names
+
+
 def _held_back(runs: list[GateRun], published_at: datetime | None) -> list[GateRun]:
     """Blocked gate runs newer than the last publication: those windows are not in the marts."""
     return [r for r in runs if not r.success and (published_at is None
@@ -323,13 +347,21 @@ class RoleLabels:
         return json.dumps({"roles": self.by_role, "plain": self.plain}, sort_keys=True)
 
 
-def money(amount: Decimal | float | int | None, currency: str, *, signed: bool = False) -> str:
-    """An amount as people read it: ``$1,234.56`` (``+$1,234.56`` when signed); n/a for none."""
+def money(
+    amount: Decimal | float | int | None, currency: str, *, signed: bool = False, digits: int = 2
+) -> str:
+    """An amount as people read it: ``$1,234.56`` (``+$1,234.56`` when signed); n/a for none.
+    ``digits=4`` for unit prices (``$0.0023`` per 1k tokens)."""
     if amount is None:
         return "n/a"
     value = Decimal(str(amount)) if not isinstance(amount, Decimal) else amount
-    text = (format_currency(abs(value), currency, locale="en_US") if currency
-            else f"{abs(value):,.2f}")
+    if not currency:
+        text = f"{abs(value):,.{digits}f}"
+    elif digits == 2:
+        text = format_currency(abs(value), currency, locale="en_US")
+    else:
+        text = format_currency(abs(value), currency, format="\u00a4#,##0." + "0" * digits,
+                               locale="en_US", currency_digits=False)
     if value < 0:
         return "-" + text
     return ("+" if signed else "") + text

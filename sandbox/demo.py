@@ -1,8 +1,10 @@
 """`make demo`: run the daily DAG through Airflow over the demo organisation.
 
 Generates the demo org's files, serves its APIs on loopback, runs
-`airflow dags test ai_finops_daily` over the last 30 demo days, and prints where
-everything is and a short summary read from the published marts.
+`airflow dags test ai_finops_daily` over the last 30 demo days, then
+`airflow dags test ai_finops_intraday` for "today" (the demo's end date) as of
+INTRADAY_AS_OF_HOUR UTC, and prints where everything is and a short summary read
+from the published marts.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ import shutil
 import subprocess
 import sys
 import time
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dt_time
 from pathlib import Path
 
 from sandbox.server import DEMO_KEYS  # the doubles' own keys: `python -m sandbox serve` takes them
@@ -23,6 +26,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # Requests per day through the demo's LiteLLM proxy: enough to see, quick to load.
 LITELLM_ROWS_PER_DAY = 5_000
 LITELLM_SEED = 20261101
+# "Now" in the demo: today (org.demo_end_date, the day after the daily window) at 14:00 UTC.
+INTRADAY_AS_OF_HOUR = 14
 # Lines of `airflow dags test` worth showing: a task starting, a task's new state, the run's end.
 TASK_STARTS = re.compile(
     r"\[DAG TEST\] running task <TaskInstance: [\w.]+?\.(\w+) \S+(?: map_index=(\d+))?"
@@ -90,6 +95,21 @@ def _postgres_marts(dsn: str) -> str:
     return f"{tables} tables, {facts:,} rows in fct_ai_cost"
 
 
+def _spend_today(path: Path) -> str:
+    """Today's estimate in one line, as the intraday file holds it."""
+    import duckdb
+
+    with duckdb.connect(str(path), read_only=True) as con:
+        total, currency, as_of = con.execute(
+            "select sum(estimated_cost), max(reporting_currency), max(as_of_at)"
+            " from mart_ops__spend_today"
+        ).fetchone()
+    if total is None:
+        return "no usage landed today yet"
+    moment = as_of.astimezone(UTC)
+    return f"today so far (estimated), as of {moment:%H:%M} UTC: {total:,.2f} {currency}"
+
+
 def main() -> None:
     from sandbox.files import write_focus_export, write_value_kpis
     from sandbox.litellm_db import create_spend_logs_table, fill_spend_logs
@@ -103,6 +123,7 @@ def main() -> None:
     org = DemoOrg.load()
     end = date.fromisoformat(str(org.demo_end_date))
     start = end - timedelta(days=int(org.demo_days))
+    as_of = datetime.combine(end, dt_time(INTRADAY_AS_OF_HOUR), tzinfo=UTC)
     sandbox_dir = home / "sandbox"
     log = home / "demo.log"
     home.mkdir(parents=True, exist_ok=True)
@@ -123,12 +144,15 @@ def main() -> None:
         print(f"    provider APIs and Prometheus served on {api.url}")
         litellm_dsn = pg.create_database("litellm")
         create_spend_logs_table(litellm_dsn)
+        # Through today's as-of hour too, for the intraday estimate; the daily window
+        # ends before today, so its numbers are the same rows as ever.
         requests = fill_spend_logs(
             litellm_dsn,
             start - timedelta(days=3),
-            end,
+            end + timedelta(days=1),
             rows_per_day=LITELLM_ROWS_PER_DAY,
             seed=LITELLM_SEED,
+            until=as_of,
         )
         print(f"    LiteLLM proxy spend logs: {requests} requests in PostgreSQL on port {pg.port}")
         # The DSN holds the throwaway cluster's password: environment only, never printed.
@@ -151,6 +175,14 @@ def main() -> None:
         _airflow(env, "dags", "test", "ai_finops_daily", "-c", conf, log=log, show_progress=True)
         bi_tables = _postgres_marts(env["COSTBRIDGE_POSTGRES_DSN"])
 
+        _step(
+            f"Running ai_finops_intraday through Airflow: today ({end}) so far, as of"
+            f" {as_of:%H:%M} UTC (hourly usage → landing gate → dbt → marts gate → publish)"
+        )
+        conf = json.dumps({"as_of": as_of.isoformat()})
+        _airflow(env, "dags", "test", "ai_finops_intraday", "-c", conf, log=log,
+                 show_progress=True)
+
     from reports.summary import print_summary
 
     _step("Published")
@@ -163,11 +195,33 @@ def main() -> None:
     print(f"    gate runs:  {home / 'ops' / 'data_quality_runs'}  (also ops_data_quality_runs)")
     where = "your server" if own_bi_postgres else "the demo's throwaway server (stopped now)"
     print(f"    postgres:   schema costbridge on {where}: {bi_tables}")
+    intraday = home / "intraday" / "costbridge_intraday.duckdb"
+    print(f"    intraday:   {intraday}  ({_spend_today(intraday)})")
     print(f"    full log:   {log}")
     # dbt build writes the semantic manifest beside its other artefacts (warehouse/build.py).
     print_summary(warehouse, home / "warehouse" / "build" / "dbt" / "target"
                   / "semantic_manifest.json")
+    _step("What people see")
+    print(f"    dashboard:  {home / 'dashboard' / 'index.html'}  (offline; open it in a browser)")
+    _print_alerts_not_sent(warehouse)
     print(f"\n    demo finished in {time.monotonic() - started:.0f} s")
+
+
+def _print_alerts_not_sent(warehouse: Path) -> None:
+    """Each alert's routes. The demo defines no SMTP or webhook Connection of its own: unless
+    yours are in the environment (AIRFLOW_CONN_*), every delivery waits for them."""
+    from collections import Counter
+
+    from reports.alerts import SMTP_CONN_ID, read_alerts, routes
+
+    waiting = Counter((channel, destination) for _, channel, destination
+                      in routes(read_alerts(warehouse)))
+    smtp = f"AIRFLOW_CONN_{SMTP_CONN_ID.upper()}" in os.environ
+    how = ("routed, sent through your Connections" if smtp else "it would have sent: no"
+           " Connection costbridge_smtp or webhook defined, so they wait")
+    print(f"    alerts {how} (docs/alerts.md): {sum(waiting.values())}")
+    for (channel, destination), count in sorted(waiting.items()):
+        print(f"      {count:>3} by {channel:<7} to {destination}")
 
 
 if __name__ == "__main__":

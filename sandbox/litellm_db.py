@@ -436,6 +436,11 @@ def _chunk(cat: KeyCatalogue, day: date, first: int, n: int, per_day: int, seed:
     return pa.table([columns[c] for c in COLUMNS], names=COLUMNS)
 
 
+def _until(table: pa.Table, until: datetime) -> pa.Scalar:
+    moment = until.astimezone(UTC).replace(tzinfo=None)  # startTime is naive UTC
+    return pa.scalar(moment, type=table.schema.field("startTime").type)
+
+
 def fill_spend_logs(
     dsn: str,
     start: date,
@@ -444,9 +449,13 @@ def fill_spend_logs(
     rows_per_day: int,
     seed: int,
     org_path: Path | str = DEMO_ORG,
+    until: datetime | None = None,
 ) -> int:
     """COPY `rows_per_day` demo requests for each day of [start, end) into the table.
 
+    ``until`` (UTC) stops the requests there: with ``end`` the day after it, the
+    requests of its day so far, the same rows a whole day holds before that moment
+    (today's traffic up to now, for the intraday estimate).
     One transaction: either every row is written or none. Returns the rows written.
     """
     if rows_per_day < 0 or end < start:
@@ -463,6 +472,8 @@ def fill_spend_logs(
             for table in spend_log_chunks(
                 start, end, rows_per_day=rows_per_day, seed=seed, catalogue=catalogue
             ):
+                if until is not None:
+                    table = table.filter(pc.less(table["startTime"], _until(table, until)))
                 sink = pa.BufferOutputStream()
                 pacsv.write_csv(table, sink, options)
                 copy.write(sink.getvalue())

@@ -3,6 +3,7 @@
     python -m warehouse run     --start 2026-10-19 --end 2026-10-21 [--run-id ID]
     python -m warehouse build   --start ... --end ... [--run-id ID]   # dbt into the next file only
     python -m warehouse publish --next-file F --start ... --end ... [--run-id ID]
+    python -m warehouse intraday --as-of 2026-10-31T14:00Z [--run-id ID]  # today so far
 
 `run` is the DAG's order: landing gate, dbt build, marts gate, publish. `publish`
 publishes to every target as one unit: PostgreSQL (when COSTBRIDGE_POSTGRES_DSN is
@@ -10,6 +11,9 @@ set) and the Parquet exports from the next file, then the DuckDB file.
 Exit status 1, with one line on stderr, when a gate blocks the day or a target is
 left behind (the DuckDB file has moved; ops_publish_targets says which target is
 behind and why, and the next run retries it).
+
+`intraday` is the whole of ai_finops_intraday, extraction included (docs/intraday.md):
+today's usage up to the hour of --as-of, priced into the intraday file.
 """
 
 from __future__ import annotations
@@ -26,21 +30,31 @@ from warehouse.settings import Settings
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m warehouse", description=__doc__.split("\n")[0])
-    parser.add_argument("command", choices=["run", "build", "publish"])
-    parser.add_argument("--start", type=date.fromisoformat, required=True)
-    parser.add_argument("--end", type=date.fromisoformat, required=True, help="exclusive")
+    parser.add_argument("command", choices=["run", "build", "publish", "intraday"])
+    parser.add_argument("--start", type=date.fromisoformat)
+    parser.add_argument("--end", type=date.fromisoformat, help="exclusive")
+    parser.add_argument("--as-of", help="intraday: ISO datetime, UTC (floored to the hour)")
     parser.add_argument("--run-id", default="manual")
     parser.add_argument("--next-file", help="publish: the built and validated next file")
     args = parser.parse_args(argv)
+    if args.command == "intraday" and not args.as_of:
+        parser.error("intraday needs --as-of")
+    if args.command != "intraday" and not (args.start and args.end):
+        parser.error(f"{args.command} needs --start and --end")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
-    settings, window = Settings.from_env(), pipeline.DataWindow(args.start, args.end)
+    settings = Settings.from_env()
+    window = pipeline.DataWindow(args.start, args.end) if args.start and args.end else None
     from expectations import GateFailed
     from extractors.errors import ConfigError
     from warehouse.publish import PublishTargetBehind
 
     try:
-        if args.command == "run":
+        if args.command == "intraday":
+            from warehouse.intraday import run_intraday
+
+            result = run_intraday(settings, args.as_of, args.run_id)
+        elif args.command == "run":
             result = pipeline.run_day(settings, window, args.run_id)
         elif args.command == "build":
             result = {"next_file": pipeline.build(settings, window, args.run_id)}

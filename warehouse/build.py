@@ -117,12 +117,20 @@ def build_next(
     end: date,
     run_id: str,
     dbt_vars: dict | None = None,
+    select: list[str] | None = None,
 ) -> Path:
-    """Seed and build every model and test into the next file; return its path."""
+    """Seed and build every model and test (or the ``select``ed ones) into the next file;
+    return its path.
+
+    A selected build runs the tests whose every parent it builds (indirect selection
+    ``cautious``): a test that also reads an unselected relation (a seed's relationships
+    to another seed) would find it missing from the file.
+    """
     next_file = prepare_next_file(published, build_dir, run_id)
     run_vars = {"start_date": start.isoformat(), "end_date": end.isoformat(), **(dbt_vars or {})}
+    selection = ["--select", *select, "--indirect-selection", "cautious"] if select else []
     run_dbt(
-        ["build"],
+        ["build", *selection],
         target_file=next_file,
         landing_root=landing_root,
         artifacts_dir=build_dir / "dbt",

@@ -9,6 +9,8 @@ Everything lives under one home folder (``COSTBRIDGE_HOME``, default
     data_docs/    Great Expectations data docs of every gate run
     exports/      Parquet exports of the marts for BI tools
     ops/          the gate-run log (ops_data_quality_runs), readable at once
+    intraday/     today's spend so far (docs/intraday.md): its own landing/, quarantine/,
+                  ops/ (its gate runs), build/ and the published costbridge_intraday.duckdb
 """
 
 from __future__ import annotations
@@ -62,3 +64,31 @@ class Settings:
     @property
     def ops_dir(self) -> Path:
         return self.home / "ops"
+
+    # --- today's spend so far (warehouse.intraday): never the daily's folders -----------
+
+    @property
+    def intraday_root(self) -> Path:
+        return self.home / "intraday"
+
+    @property
+    def intraday_landing_root(self) -> Path:
+        return self.intraday_root / "landing"
+
+    @property
+    def intraday_quarantine_root(self) -> Path:
+        return self.intraday_root / "quarantine"
+
+    @property
+    def intraday_warehouse_file(self) -> Path:
+        """The published estimate of today: mart_ops__spend_today, nothing of the daily's."""
+        return self.intraday_root / "costbridge_intraday.duckdb"
+
+    @property
+    def intraday_build_dir(self) -> Path:
+        return self.intraday_root / "build"
+
+    @property
+    def intraday_ops_dir(self) -> Path:
+        """The intraday gate runs, kept out of the daily's ops_data_quality_runs."""
+        return self.intraday_root / "ops"

@@ -16,6 +16,7 @@ def test_dags_import_without_errors(dagbag):
     assert dagbag.import_errors == {}
     assert "ai_finops_daily" in dagbag.dags
     assert "ai_finops_reports" in dagbag.dags
+    assert "ai_finops_intraday" in dagbag.dags
 
 
 def test_every_dag_has_tags_and_retries(dagbag):
@@ -29,7 +30,7 @@ def test_daily_dag_runs_the_day_in_order(dagbag):
     dag = dagbag.dags["ai_finops_daily"]
     assert set(dag.task_ids) == {
         "plan_window", "list_sources", "extract", "validate_landing",
-        "build_warehouse", "validate_marts", "publish", "deliver_alerts",
+        "build_warehouse", "validate_marts", "publish", "deliver_alerts", "render_dashboard",
     }
     # The gates sit between the steps they guard.
     assert "validate_landing" in dag.get_task("build_warehouse").upstream_task_ids
@@ -39,8 +40,12 @@ def test_daily_dag_runs_the_day_in_order(dagbag):
     # One publication unit: DuckDB, PostgreSQL and Parquet move in one task, or it fails
     # naming the target left behind; nothing publishes after it from another file.
     # Only alert delivery follows, and only a publish that succeeded: it reads the
-    # published file, so a failed delivery cannot hold back or undo the day.
-    assert dag.get_task("publish").downstream_task_ids == {"deliver_alerts"}
+    # published file, so a failed delivery cannot hold back or undo the day. The
+    # dashboard is drawn after any outcome (all_done), so it can say a day was held back.
+    assert dag.get_task("publish").downstream_task_ids == {"deliver_alerts", "render_dashboard"}
+    dashboard = dag.get_task("render_dashboard")
+    assert dashboard.trigger_rule == "all_done"
+    assert dashboard.pool != "duckdb_writer"
     deliver = dag.get_task("deliver_alerts")
     assert deliver.downstream_task_ids == set()
     assert deliver.trigger_rule == "all_success"
@@ -49,6 +54,22 @@ def test_daily_dag_runs_the_day_in_order(dagbag):
     assert dag.get_task("build_warehouse").pool == "duckdb_writer"
     assert dag.get_task("publish").pool == "duckdb_writer"
     assert dag.catchup is False
+
+
+def test_intraday_dag_estimates_today_in_order(dagbag):
+    dag = dagbag.dags["ai_finops_intraday"]
+    assert set(dag.task_ids) == {
+        "plan_as_of", "list_sources", "extract", "validate_landing",
+        "build_estimate", "validate_marts", "publish",
+    }
+    assert "extract" in dag.get_task("validate_landing").upstream_task_ids
+    assert "validate_landing" in dag.get_task("build_estimate").upstream_task_ids
+    assert "build_estimate" in dag.get_task("validate_marts").upstream_task_ids
+    assert "validate_marts" in dag.get_task("publish").upstream_task_ids
+    assert dag.get_task("publish").downstream_task_ids == set()
+    assert dag.catchup is False and dag.max_active_runs == 1
+    assert dag.schedule == "@hourly"
+    assert "as_of" in dag.params
 
 
 @pytest.mark.parametrize("path", DAG_FILES, ids=lambda p: p.name)

@@ -88,6 +88,9 @@ def test_daily_dag_publishes_the_fact_and_every_mart(
     con.close()
     assert published == [(START, END)]
     assert days[1] == END - timedelta(days=1)
+    # The dashboard was drawn from what was published.
+    page = (home / "dashboard" / "index.html").read_text()
+    assert f"Data as of <b>{END - timedelta(days=1)}</b>" in page
     # Every source was pulled through its extractor, over loopback.
     paths = {r["path"] for r in api.requests}
     assert any(p.startswith("/v1/organization/costs") for p in paths)
@@ -148,3 +151,7 @@ def test_a_source_that_is_down_holds_the_day_back(dagbag, demo_env, monkeypatch)
     states = {ti.task_id: ti.state for ti in dagrun.get_task_instances()}
     assert states["publish"] != "success"
     assert warehouse.read_bytes() == before, "the last good warehouse must stay published"
+    # The dashboard is drawn anyway, and tells the last published day, not the failed one.
+    assert states["render_dashboard"] == "success"
+    page = (home / "dashboard" / "index.html").read_text()
+    assert f"Data as of <b>{START}</b>" in page

@@ -102,3 +102,25 @@ def test_fact_totals_match_the_csv(sample_home, grain, column):
     assert set(actual) == set(expected)
     for key, total in expected.items():
         assert abs(actual[key] - total) < CENT / 2, (key, actual[key], total)
+
+
+def test_the_dashboard_tells_the_samples_month(sample_home):
+    """The page a reader opens over the real bill: its month equals the fact, to the cent."""
+    import re
+
+    from reports.dashboard import write_dashboard
+
+    settings, _, _ = sample_home
+    page = write_dashboard(settings).read_text(encoding="utf-8")
+    con = duckdb.connect(str(settings.warehouse_file), read_only=True)
+    try:
+        last_day, month = con.execute(
+            "select max(charge_date), sum(effective_cost_reporting) from fct_ai_cost"
+            " where charge_date in (select landing_date from ops_day_status where is_final_day)"
+        ).fetchone()
+    finally:
+        con.close()
+    assert f"Data as of <b>{last_day}</b>" in page
+    shown = re.search(r'data-figure="spend_month" data-kind="money" data-value="([^"]*)"', page)
+    assert shown and abs(Decimal(shown[1]) - month) < CENT / 2, (shown and shown[1], month)
+    assert "verdict-passed" in page

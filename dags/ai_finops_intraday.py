@@ -1,0 +1,117 @@
+"""ai_finops_intraday: today's AI spend so far, every hour, always an estimate.
+
+For everyone who asks "what are we spending right now": each hour pull today's token
+usage up to the last complete hour, at one-hour buckets (OpenAI usage, the Anthropic
+usage report, LiteLLM SpendLogs: every such source of the sources file, usage only)
+into the intraday landing area, gate it, price it from the price book with dbt into
+mart_ops__spend_today (cost_basis 'estimated'), gate that, and publish it blue/green
+to its own file ($COSTBRIDGE_HOME/intraday/costbridge_intraday.duckdb). It never
+touches the daily landing, fact or warehouse; tomorrow's ai_finops_daily replaces the
+estimate with billed cost (warehouse.intraday.superseded). A failed run leaves the
+last good estimate published and its gate run on record (intraday/ops). A manual run
+takes `as_of` (ISO datetime, UTC; floored to the hour) for tests and the demo; a
+scheduled run is as of its data interval end. See docs/intraday.md.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import Param, dag, task
+
+
+def _gate(step, *args):
+    """Run a gate step. A blocked gate is a verdict on the data, not a glitch: no retries."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from expectations import GateFailed
+
+    try:
+        return step(*args)
+    except GateFailed as exc:
+        raise AirflowFailException(str(exc)) from exc
+
+
+def _settings():
+    from warehouse.settings import Settings
+
+    return Settings.from_env()
+
+
+@dag(
+    schedule="@hourly",
+    start_date=pendulum.datetime(2026, 10, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    tags=["costbridge", "finops", "intraday"],
+    default_args={
+        "owner": "data-platform",
+        "retries": 2,
+        "retry_delay": timedelta(minutes=1),
+        "retry_exponential_backoff": True,
+    },
+    params={
+        "as_of": Param(
+            None, type=["null", "string"], format="date-time",
+            description="estimate up to this moment (ISO datetime, UTC; floored to the hour)",
+        ),
+    },
+    doc_md=__doc__,
+)
+def ai_finops_intraday():
+    @task
+    def plan_as_of(params=None, data_interval_end=None) -> dict:
+        from warehouse.intraday import plan_as_of
+
+        return plan_as_of(params, data_interval_end).as_dict()
+
+    @task
+    def list_sources() -> list[str]:
+        from warehouse.intraday import source_names
+
+        return source_names(_settings())
+
+    @task(map_index_template="{{ source_name }}")
+    def extract(source_name: str, as_of: dict) -> dict:
+        from warehouse.airflow_secrets import airflow_secret_resolver
+        from warehouse.intraday import AsOf, extract
+
+        return extract(_settings(), source_name, AsOf.from_dict(as_of), airflow_secret_resolver)
+
+    @task
+    def validate_landing(as_of: dict, run_id=None) -> dict:
+        from warehouse.intraday import AsOf, validate_landing
+
+        return _gate(validate_landing, _settings(), AsOf.from_dict(as_of), run_id)
+
+    # Its own file, not the daily's: no need to queue behind the daily's duckdb_writer pool.
+    @task
+    def build_estimate(as_of: dict, run_id=None) -> str:
+        from warehouse.intraday import AsOf, build
+
+        return build(_settings(), AsOf.from_dict(as_of), run_id)
+
+    @task
+    def validate_marts(as_of: dict, next_file: str, run_id=None) -> str:
+        from warehouse.intraday import AsOf, validate_marts
+
+        _gate(validate_marts, _settings(), AsOf.from_dict(as_of), next_file, run_id)
+        return next_file
+
+    @task
+    def publish(as_of: dict, next_file: str, run_id=None) -> dict:
+        from warehouse.intraday import AsOf, publish
+
+        return publish(_settings(), AsOf.from_dict(as_of), next_file, run_id)
+
+    as_of = plan_as_of()
+    extracted = extract.partial(as_of=as_of).expand(source_name=list_sources())
+    landing_ok = validate_landing(as_of)
+    extracted >> landing_ok
+    next_file = build_estimate(as_of)
+    landing_ok >> next_file
+    publish(as_of, validate_marts(as_of, next_file))
+
+
+ai_finops_intraday()
