@@ -91,7 +91,7 @@ def build(marts: PublishedMarts, labels: RoleLabels, manifest: Path, period: Per
     forecast = marts.rows(
         "mart_finance__forecast_period_totals", weekly.FORECAST,
         "team = 'all' and period_grain = 'month' and period_start >= ?", [month.start],
-        order_by="period_start limit 1",
+        order_by="period_start", limit=1,
     )
     forecast = forecast[0] if forecast else None
     backtest = marts.rows("mart_finance__forecast_backtest", BACKTEST,
@@ -117,7 +117,7 @@ def build(marts: PublishedMarts, labels: RoleLabels, manifest: Path, period: Per
     movers = marts.rows(
         "mart_ops__cost_drivers", DRIVERS,
         "period_grain = ? and period_start = ? and driver_level = 'item'",
-        [period.grain, period.start], order_by="abs(cost_change) desc, team, feature limit 6",
+        [period.grain, period.start], order_by="abs(cost_change) desc, team, feature", limit=6,
     )
     told = _narrative(marts.path, manifest, period)
     environments = marts.query(

@@ -174,7 +174,7 @@ class PublishedMarts:
 
     def rows(
         self, mart: str, columns: Sequence[str], where: str = "", params: Sequence = (),
-        order_by: str = "",
+        order_by: str = "", limit: int | None = None,
     ) -> list[dict]:
         """The mart's rows as dicts of Python values (DECIMAL stays Decimal).
 
@@ -184,6 +184,7 @@ class PublishedMarts:
         sql = f"select {', '.join(columns)} from {mart}"
         sql += f" where {where}" if where else ""
         sql += f" order by {order_by}" if order_by else ""
+        sql += f" limit {int(limit)}" if limit is not None else ""
         cursor = self.con.execute(sql, list(params))
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

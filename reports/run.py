@@ -33,7 +33,7 @@ from reports.alerts import (
     deliver_email_once,
     destinations,
 )
-from reports.marts import Period, PublishedMarts, RoleLabels
+from reports.marts import NoPublishedData, Period, PublishedMarts, RoleLabels
 from reports.render import Rendered, write_index, write_report
 
 log = logging.getLogger(__name__)
@@ -102,6 +102,15 @@ def _already_reported(settings, kind: str, period: Period, names_keys: list[tupl
     with closing(DeliveryLog(delivery_log_path(settings.ops_dir))) as book:
         return all(book.status(key, EMAIL, address) == "sent"
                    for _, key, addresses in names_keys for address in addresses)
+
+
+def latest_whole_periods(settings) -> dict[str, Period]:
+    """The last whole week and month the published data reaches (the demo shows these)."""
+    with _open(settings, "the latest reports") as marts:
+        as_of = marts.status().data_as_of
+    if as_of is None:
+        raise NoPublishedData(f"{settings.warehouse_file} holds no final day yet")
+    return due_periods(as_of + timedelta(days=1))
 
 
 @dataclass

@@ -115,13 +115,13 @@ def build(marts: PublishedMarts, labels: RoleLabels, manifest: Path, period: Per
         ("period_start", "month_start", "team_month_budget", "team_month_to_date_cost",
          "team_budget_burn"),
         "period_grain = 'day' and team = ? and period_start >= ? and period_start < ?",
-        [team, period.start, period.end], order_by="period_start desc limit 1",
+        [team, period.start, period.end], order_by="period_start desc", limit=1,
     )
     month = Period.month_of(period.last_day)
     forecasts = marts.rows(
         "mart_finance__forecast_period_totals", FORECAST,
         "team = ? and period_grain = 'month' and period_start >= ?", [team, month.start],
-        order_by="period_start limit 1",
+        order_by="period_start", limit=1,
     )
     final = list(days)
     features = _grouped(marts, "coalesce(feature, '(shared)')", team, final)
