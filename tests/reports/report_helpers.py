@@ -55,9 +55,9 @@ def pdf_images(pdf: Path) -> list[str]:
 
 
 def artifacts_dir() -> Path:
-    """Where the tests leave screenshots: $COSTBRIDGE_ARTIFACTS, else the repo's git-ignored
-    .costbridge/test-artifacts/."""
-    folder = Path(os.environ.get("COSTBRIDGE_ARTIFACTS") or REPO_ROOT / ".costbridge"
+    """Where the tests leave screenshots: $COSTBRIDGE_TEST_ARTIFACTS (as the dashboard's tests,
+    tests/reports/conftest.py), else the repo's git-ignored .costbridge/test-artifacts/."""
+    folder = Path(os.environ.get("COSTBRIDGE_TEST_ARTIFACTS") or REPO_ROOT / ".costbridge"
                   / "test-artifacts")
     folder.mkdir(parents=True, exist_ok=True)
     return folder
