@@ -18,6 +18,10 @@ finds them sent. Each delivery is retried (tenacity) on connection errors, SMTP
 fails is recorded as failed and tried again by the next run. Delivery never
 touches the warehouse: a failure cannot un-publish the day.
 
+The weekly team reports and the leadership report are mailed through the same
+path (`deliver_email_once`: `send_message`, the retries, the lock and the log),
+keyed ``report:<kind>:<period>:<team>``, so a rerun never mails a report twice.
+
     python -m reports.alerts deliver [--home H]
     python -m reports.alerts status [--home H]
     python -m reports.alerts resend ALERT_ID [--home H]
@@ -229,6 +233,16 @@ class DeliveryLog:
         self, alert: Alert, channel: str, destination: str, tries: int, error: str | None,
         status: str | None = None, waited: float = 0.0,
     ) -> None:
+        self.record_key(alert.alert_id, channel, destination, tries, error, status, waited,
+                        day=str(alert.alert_date), kind=alert.alert_kind, team=alert.team)
+
+    def record_key(
+        self, key: str, channel: str, destination: str, tries: int, error: str | None,
+        status: str | None = None, waited: float = 0.0, *, day: str | None = None,
+        kind: str | None = None, team: str | None = None,
+    ) -> None:
+        """Record one delivery of anything mailed: an alert (its alert_id) or a report
+        (``report:<kind>:<period>:<team>``), in the same table, so neither goes twice."""
         now = datetime.now(UTC).isoformat()
         status = status or ("failed" if error else "sent")
         with self.con:
@@ -243,14 +257,13 @@ class DeliveryLog:
                     sent_at = excluded.sent_at
                 """,
                 (
-                    alert.alert_id, channel, destination, status, tries, error,
-                    str(alert.alert_date), alert.alert_kind, alert.team, now, now,
+                    key, channel, destination, status, tries, error, day, kind, team, now, now,
                     now if status == "sent" else None,
                 ),
             )
             self.con.execute(
                 "insert into alert_delivery_attempts values (?, ?, ?, ?, ?, ?, ?, ?)",
-                (alert.alert_id, channel, destination, now, tries, waited, status, error),
+                (key, channel, destination, now, tries, waited, status, error),
             )
 
     def forget(self, alert_id: str) -> int:
@@ -409,24 +422,29 @@ def _retrying(policy: RetryPolicy) -> tenacity.Retrying:
     )
 
 
-def send_email(conn, alert: Alert, recipient: str, policy: RetryPolicy) -> None:
-    """One mail over SMTP. The Connection's extras mean what they mean to the Airflow
-    SMTP provider (disable_ssl, disable_tls, from_email, timeout), so one Connection
-    serves both."""
+def smtp_sender(conn) -> str:
+    extra = conn.extra_dejson or {}
+    return extra.get("from_email") or conn.login or DEFAULT_FROM
+
+
+def send_message(conn, message: EmailMessage, policy: RetryPolicy) -> None:
+    """One mail over SMTP, whatever it carries (an alert, a report with its PDF). The
+    Connection's extras mean what they mean to the Airflow SMTP provider (disable_ssl,
+    disable_tls, from_email, timeout), so one Connection serves both."""
     extra = conn.extra_dejson or {}
     use_ssl = not _truthy(extra.get("disable_ssl", False))
     starttls = not use_ssl and not _truthy(extra.get("disable_tls", False))
     timeout = float(extra.get("timeout", policy.timeout))
-    sender = extra.get("from_email") or conn.login or DEFAULT_FROM
     client_class = smtplib.SMTP_SSL if use_ssl else smtplib.SMTP
     port = conn.port or (465 if use_ssl else 25)
+    recipient = message["To"]
     try:
         with client_class(conn.host, port, timeout=timeout) as client:
             if starttls:
                 client.starttls()
             if conn.login and conn.password:
                 client.login(conn.login, conn.password)
-            client.send_message(email_message(alert, sender, recipient))
+            client.send_message(message)
     except smtplib.SMTPResponseException as exc:
         # 4xx is the server saying "later"; 5xx is a refusal that retrying will not change.
         raise DeliveryError(
@@ -440,6 +458,10 @@ def send_email(conn, alert: Alert, recipient: str, policy: RetryPolicy) -> None:
             f"SMTP server {conn.host}:{port} unreachable: {type(exc).__name__}: {exc}",
             retriable=True,
         ) from None
+
+
+def send_email(conn, alert: Alert, recipient: str, policy: RetryPolicy) -> None:
+    send_message(conn, email_message(alert, smtp_sender(conn), recipient), policy)
 
 
 def _smtp_text(error) -> str:
@@ -519,21 +541,59 @@ def deliver_alerts(
 
 def _deliver_one(conn, alert: Alert, channel: str, destination: str, policy: RetryPolicy):
     """(tries, seconds waited, None) when delivered, (..., redacted error) when not."""
+    if channel == EMAIL:
+        return _attempt(conn, lambda: send_email(conn, alert, destination, policy), policy)
+    return _attempt(conn, lambda: post_webhook(conn, alert, policy), policy)
+
+
+def _attempt(conn, send: Callable[[], None], policy: RetryPolicy):
+    """Run one delivery under the retry policy: (tries, seconds waited, redacted error or None)."""
     retrying = _retrying(policy)
     error = None
     try:
         for attempt in retrying:
             with attempt:
-                if channel == EMAIL:
-                    send_email(conn, alert, destination, policy)
-                else:
-                    post_webhook(conn, alert, policy)
+                send()
     except DeliveryError as exc:
         error = redact(str(exc), _secrets_of(conn))
     except Exception as exc:  # a bug or an odd server: record it, keep the other deliveries going
         error = redact(f"{type(exc).__name__}: {exc}", _secrets_of(conn))
     stats = retrying.statistics
     return stats.get("attempt_number", 1), round(stats.get("idle_for", 0.0), 6), error
+
+
+def deliver_email_once(
+    ops_dir: Path,
+    key: str,
+    recipient: str,
+    build: Callable[[str], EmailMessage],
+    *,
+    kind: str | None = None,
+    day: str | None = None,
+    team: str | None = None,
+    policy: RetryPolicy = RetryPolicy(),
+    smtp_conn_id: str = SMTP_CONN_ID,
+    get_connection: Callable[[str], object] = airflow_connection,
+) -> str:
+    """Mail ``build(sender)`` to one recipient unless the delivery log says ``key`` was
+    already sent to them: the path every report takes, the same SMTP function, retries,
+    lock and log as the alerts. Returns sent | already_sent | failed | not_configured."""
+    with _one_delivery_run(ops_dir), closing(DeliveryLog(delivery_log_path(ops_dir))) as book:
+        if book.status(key, EMAIL, recipient) in ("sent", "skipped"):
+            return "already_sent"
+        conn = get_connection(smtp_conn_id)
+        if conn is None:
+            log.warning("Connection %s is not defined: %s waits until it is", smtp_conn_id, key)
+            return "not_configured"
+        message = build(smtp_sender(conn))
+        tries, waited, error = _attempt(conn, lambda: send_message(conn, message, policy), policy)
+        book.record_key(key, EMAIL, recipient, tries, error, waited=waited, day=day, kind=kind,
+                        team=team)
+    if error:
+        log.warning("%s to %s failed after %d tries: %s", key, recipient, tries, error)
+        return "failed"
+    log.info("%s sent to %s", key, recipient)
+    return "sent"
 
 
 def deliver_for_settings(settings, **kwargs) -> DeliverySummary:

@@ -174,7 +174,7 @@ class PublishedMarts:
 
     def rows(
         self, mart: str, columns: Sequence[str], where: str = "", params: Sequence = (),
-        order_by: str = "",
+        order_by: str = "", limit: int | None = None,
     ) -> list[dict]:
         """The mart's rows as dicts of Python values (DECIMAL stays Decimal).
 
@@ -184,6 +184,17 @@ class PublishedMarts:
         sql = f"select {', '.join(columns)} from {mart}"
         sql += f" where {where}" if where else ""
         sql += f" order by {order_by}" if order_by else ""
+        sql += f" limit {int(limit)}" if limit is not None else ""
+        cursor = self.con.execute(sql, list(params))
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def query(self, needs: dict[str, Sequence[str]], sql: str, params: Sequence = ()) -> list[dict]:
+        """Rows of an aggregate query, after checking that every mart it reads has the
+        columns it needs (``needs``: mart -> columns), so a lost column is named, not a
+        Binder Error."""
+        for mart, columns in needs.items():
+            self.require(mart, columns)
         cursor = self.con.execute(sql, list(params))
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
@@ -252,6 +263,33 @@ class PublishedMarts:
                 " no day of it has passed the gates yet"
             )
         return days
+
+    def not_reportable(self, period: Period) -> str | None:
+        """Why the period may not be reported yet, or None when it may: every day of it is
+        published final (ops_day_status) and no blocked gate run newer than the last
+        publication covers any of its days. A report never tells a day the gates held back."""
+        final = set(self.final_days())
+        days = [period.start + timedelta(days=i) for i in range((period.end - period.start).days)]
+        missing = [d for d in days if d not in final]
+        if missing:
+            return (
+                f"{period.label} ({period.key}) is not reported yet: {len(missing)} of its"
+                f" {len(days)} days are not published final ({_day_list(missing)})"
+            )
+        for run in self.status().held_back:
+            if run.window_start < period.end and run.window_end > period.start:
+                return (
+                    f"{period.label} ({period.key}) is not reported: the {run.gate} gate run"
+                    f" {run.run_id} over {run.window_start} .. {run.window_end} (end exclusive)"
+                    f" {run.verdict} after the last publication, so its days are held back"
+                )
+        return None
+
+
+def _day_list(days: list[date]) -> str:
+    if len(days) <= 3:
+        return ", ".join(d.isoformat() for d in days)
+    return f"{days[0]} .. {days[-1]}"
 
 
 _SQL_WORDS = {"as", "and", "or", "not", "filter", "where", "null", "nulls", "last", "first", "is",

@@ -203,8 +203,27 @@ def main() -> None:
                   / "semantic_manifest.json")
     _step("What people see")
     print(f"    dashboard:  {home / 'dashboard' / 'index.html'}  (offline; open it in a browser)")
+    _print_reports(home)
     _print_alerts_not_sent(warehouse)
     print(f"\n    demo finished in {time.monotonic() - started:.0f} s")
+
+
+def _print_reports(home: Path) -> None:
+    """The latest whole week's team and leadership reports and the latest whole month's, as
+    the reports DAG would render them (docs/leadership.md); archived, not mailed."""
+    from reports.run import latest_whole_periods, leadership_report, weekly_reports
+    from warehouse.settings import Settings
+
+    settings = Settings(home=home, sources_file=Settings.from_env().sources_file)
+    periods = latest_whole_periods(settings)
+    runs = [*weekly_reports(settings, periods["week"], require_final=True),
+            leadership_report(settings, periods["week"], require_final=True),
+            leadership_report(settings, periods["month"], require_final=True)]
+    print(f"    reports:    {home / 'reports' / 'index.html'}  (python -m reports; mailed by"
+          " ai_finops_reports)")
+    for run in runs:
+        where = run.files.get("pdf") or f"skipped: {run.reason}"
+        print(f"      {run.kind:<19} {run.period:<9} {run.name:<13} {where}")
 
 
 def _print_alerts_not_sent(warehouse: Path) -> None:

@@ -15,6 +15,7 @@ DAG_FILES = sorted((REPO_ROOT / "dags").glob("*.py"))
 def test_dags_import_without_errors(dagbag):
     assert dagbag.import_errors == {}
     assert "ai_finops_daily" in dagbag.dags
+    assert "ai_finops_reports" in dagbag.dags
     assert "ai_finops_intraday" in dagbag.dags
 
 
@@ -83,3 +84,26 @@ def test_dag_files_do_no_work_at_import(path: Path):
         elif isinstance(node, ast.Import):
             for alias in node.names:
                 assert alias.name in allowed, f"{path.name} imports {alias.name} at top level"
+
+
+def test_reports_dag_runs_on_its_schedule_or_when_the_marts_are_published(dagbag):
+    """Airflow 3's asset-or-time schedule: Mondays and the 1st at 06:00 UTC, and after every
+    publish of the daily DAG (its outlet, the same Asset)."""
+    from airflow.sdk import AssetOrTimeSchedule, MultipleCronTriggerTimetable
+
+    from dags.ai_finops_daily import PUBLISHED_MARTS
+
+    dag = dagbag.dags["ai_finops_reports"]
+    timetable = dag.timetable
+    assert isinstance(timetable, AssetOrTimeSchedule), type(timetable)
+    assert isinstance(timetable.timetable, MultipleCronTriggerTimetable)
+    crons = sorted(t.expression for t in timetable.timetable.timetables)
+    assert crons == ["0 6 * * 1", "0 6 1 * *"]
+    assert list(timetable.asset_condition.objects) == [PUBLISHED_MARTS]
+    publish = dagbag.dags["ai_finops_daily"].get_task("publish")
+    assert [o.name for o in publish.outlets] == [PUBLISHED_MARTS.name]
+    assert set(dag.task_ids) == {
+        "plan", "weekly_team_reports", "leadership_weekly", "leadership_monthly"}
+    for name in ("weekly_team_reports", "leadership_weekly", "leadership_monthly"):
+        assert dag.get_task(name).upstream_task_ids == {"plan"}
+    assert dag.catchup is False

@@ -162,3 +162,14 @@ def test_the_gpu_boxes_outside_kubernetes_are_in_the_node_inventory():
     inventory = {r["resource_id"]: r["hostname"] for r in seed("gpu_node_inventory")}
     for box in ORG["gpu_boxes"]:
         assert inventory[instance_id(org, box["hostname"])] == box["hostname"]
+
+
+def test_every_team_of_the_org_has_a_lead_for_its_weekly_report():
+    leads = {r["team"]: r for r in seed("team_leads")}
+    assert set(leads) == {t["team"] for t in ORG["teams"]}
+    assert all("@" in r["email"] for r in leads.values())
+
+
+def test_both_leadership_reports_have_recipients():
+    kinds = {r["report_kind"] for r in seed("report_recipients")}
+    assert kinds == {"leadership-weekly", "leadership-monthly"}
