@@ -19,10 +19,9 @@ Four charts (Matplotlib, PNG): spend against budget, ROI by feature, spend by
 environment, top movers. Every label a reader sees for a metric comes from the
 semantic layer (leadership's words).
 
-The backtest mart keeps one row per team and horizon (origins, MAPE, interval
-coverage), not a score per week, so the report says what it holds: the mean error
-of the 7-day forecast over its N origins and how often the intervals held, not
-"within ±X% in N of the last M weeks".
+The backtest (mart_finance__forecast_backtest, the organisation's 7-day row) gives the
+headline: "the 7-day forecast was within ±10% in N of the last M weeks", scored on
+back-to-back weeks' totals, then the daily error and how often the intervals held.
 """
 
 from __future__ import annotations
@@ -50,7 +49,8 @@ FEATURE_ROI = ("week_start", "feature_id", "feature_name", "team", "portfolio", 
 BACKTEST = ("team", "horizon_days", "backtest_status", "origins", "scored_days",
             "scored_event_days", "mape", "coverage_80", "coverage_95",
             "mape_excluding_event_days", "coverage_80_excluding_event_days",
-            "first_origin_date", "last_origin_date")
+            "period_total_tolerance", "periods_scored", "periods_within_tolerance",
+            "worst_period_total_error", "first_origin_date", "last_origin_date")
 DRIVERS = ("period_grain", "period_start", "driver_level", "team", "feature", "model_id",
            "volume_unit", "events_described", "prior_cost", "current_cost", "cost_change")
 ENVIRONMENT = ("charge_date", "environment", "effective_cost_reporting")
@@ -216,7 +216,16 @@ def _backtest_text(b: dict | None) -> str:
     if not b or b["backtest_status"] != "ok":
         return ("The 7-day forecast has not been backtested yet"
                 + (f" ({b['backtest_status']})" if b else "") + ".")
-    text = (
+    text = ""
+    if b["periods_scored"]:
+        weeks = b["periods_scored"]
+        text = (
+            f"The 7-day forecast was within ±{percent(b['period_total_tolerance'], digits=0)}"
+            f" in {b['periods_within_tolerance']} of the last {weeks}"
+            f" week{'s' if weeks != 1 else ''} (its week total against the actual; worst miss"
+            f" {percent(b['worst_period_total_error'])}). "
+        )
+    text += (
         f"Backtested from {b['origins']} origins ({b['first_origin_date']} .. "
         f"{b['last_origin_date']}, {b['scored_days']} forecast days), the 7-day forecast's"
         f" daily figures were off by {percent(b['mape'])} on average (MAPE); the actual fell"
@@ -229,8 +238,7 @@ def _backtest_text(b: dict | None) -> str:
         text += (f" Leaving out the {b['scored_event_days']} event days (campaigns, switches),"
                  f" which no model of past spend foresees: {ordinary_error} off,"
                  f" {ordinary_cover} in the 80% band.")
-    return text + (" The backtest mart keeps one score per horizon, not one per week, so a"
-                   " week-by-week hit count cannot be told from it.")
+    return text
 
 
 # --------------------------------------------------------------------------- charts

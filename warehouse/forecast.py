@@ -32,6 +32,9 @@ HEURISTIC_INIT_DAYS = 10 + 2 * (SEASONAL_PERIODS // 2)
 SIMULATIONS = 500
 RANDOM_SEED = 20261001
 BACKTEST_HORIZONS = (7, 30)
+# A horizon's forecast total "held" when it came within this share of the actual total:
+# the leadership report's "the 7-day forecast was within ±10% in N of the last M weeks".
+PERIOD_TOTAL_TOLERANCE = 0.10
 # (interval name, lower quantile, upper quantile)
 INTERVALS = (("80", 0.10, 0.90), ("95", 0.025, 0.975))
 
@@ -285,6 +288,7 @@ def backtest(daily: pd.DataFrame, horizons=BACKTEST_HORIZONS) -> pd.DataFrame:
         for horizon in horizons:
             origins = range(MIN_TRAINING_DAYS, len(series) - horizon + 1)
             scored_days, failures, scored = [], [], []
+            total_errors: dict[int, float | None] = {}  # origin -> |forecast - actual| / actual
             for n in origins:
                 try:
                     frame = daily_forecast(fit(training[team].iloc[:n]), horizon)
@@ -292,6 +296,9 @@ def backtest(daily: pd.DataFrame, horizons=BACKTEST_HORIZONS) -> pd.DataFrame:
                     failures.append(_reason(error))
                     continue
                 scored.append(n)
+                actual_total = float(series.iloc[n : n + horizon].sum())
+                total_errors[n] = (abs(float(frame["point_forecast"].sum()) - actual_total)
+                                   / abs(actual_total) if actual_total else None)
                 scored_days.append(
                     pd.DataFrame(
                         {
@@ -331,11 +338,30 @@ def backtest(daily: pd.DataFrame, horizons=BACKTEST_HORIZONS) -> pd.DataFrame:
                     "scored_event_days": int(days["is_event_day"].sum()) if days is not None else 0,
                     **_score(days, ""),
                     **_score(ordinary, "_excluding_event_days"),
+                    **_period_totals(total_errors, horizon),
                     "first_origin_date": _as_date(series.index[scored[0] - 1]) if scored else None,
                     "last_origin_date": _as_date(series.index[scored[-1] - 1]) if scored else None,
                 }
             )
     return pd.DataFrame(rows)
+
+
+def _period_totals(total_errors: dict[int, float | None], horizon: int) -> dict:
+    """How often the horizon's forecast TOTAL held, over back-to-back periods: the last
+    scored origin, and every `horizon` days before it (for 7 days, the last M weeks, none
+    overlapping). A period whose actual total is 0 has no relative error and is left out."""
+    if not total_errors:
+        return {"period_total_tolerance": PERIOD_TOTAL_TOLERANCE, "periods_scored": 0,
+                "periods_within_tolerance": 0, "worst_period_total_error": None}
+    last = max(total_errors)
+    errors = [total_errors[n] for n in range(last, MIN_TRAINING_DAYS - 1, -horizon)
+              if total_errors.get(n) is not None]
+    return {
+        "period_total_tolerance": PERIOD_TOTAL_TOLERANCE,
+        "periods_scored": len(errors),
+        "periods_within_tolerance": sum(e <= PERIOD_TOTAL_TOLERANCE for e in errors),
+        "worst_period_total_error": max(errors) if errors else None,
+    }
 
 
 def _score(days: pd.DataFrame | None, suffix: str) -> dict[str, float | None]:

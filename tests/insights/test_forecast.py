@@ -243,3 +243,19 @@ def test_campaign_days_train_on_the_ordinary_weekday_but_score_on_actual_spend(m
             # No model of past spend foresees a x3 campaign: its days score worst.
             assert event_days > 0 and ordinary_mape < mape, team
         assert 0 <= ordinary_cov80 <= 1, team
+
+
+def test_week_totals_are_scored_back_to_back_from_the_last_origin():
+    """The report's "within ±10% in N of the last M weeks": the last origin and every 7th
+    before it, never overlapping; a week with no actual spend has no relative error."""
+    from warehouse.forecast import MIN_TRAINING_DAYS, _period_totals
+
+    first = MIN_TRAINING_DAYS
+    errors = {first + i: 0.5 for i in range(15)}
+    errors[first + 14] = 0.05  # the last week held
+    errors[first + 7] = 0.20   # the week before it did not
+    errors[first] = None       # the first: no actual spend to compare with
+    scored = _period_totals(errors, 7)
+    assert scored == {"period_total_tolerance": 0.10, "periods_scored": 2,
+                      "periods_within_tolerance": 1, "worst_period_total_error": 0.20}
+    assert _period_totals({}, 7)["periods_scored"] == 0

@@ -96,6 +96,21 @@ def test_every_chart_is_in_the_pdf_with_its_caption(october):
     assert "Backtested from 11 origins" in text  # mart_finance__forecast_backtest, 'all', 7 days
 
 
+def test_the_backtest_headline_is_the_marts_week_count(october):
+    """ "within ±10% in N of the last M weeks", from the org's 7-day backtest row, where a
+    week holds when its forecast total came within the tolerance of the actual total."""
+    settings, run = october
+    (tolerance, scored, within, worst), = sql(settings, """
+        select period_total_tolerance, periods_scored, periods_within_tolerance,
+               worst_period_total_error
+        from mart_finance__forecast_backtest where team = 'all' and horizon_days = 7""")
+    assert scored >= 2 and 0 <= within <= scored
+    text = flat_text(run.files["pdf"])
+    assert (f"The 7-day forecast was within ±{percent(tolerance, digits=0)} in {within} of the"
+            f" last {scored} weeks") in text
+    assert f"worst miss {percent(worst)}" in text
+
+
 def test_the_first_page_is_drawn(october):
     _, run = october
     png = first_page_png(run.files["pdf"], "leadership-monthly-2026-10-page1")

@@ -1,6 +1,7 @@
 """For finance: how far to trust the forecast. A rolling-origin backtest per team
 and for the org at 7- and 30-day horizons, rebuilt on every run: MAPE and the
-coverage of the 80% and 95% intervals over the final days the history holds
+coverage of the 80% and 95% intervals over the final days the history holds, and how
+often the horizon's total came within a tolerance over the last back-to-back periods
 (docs/adr/0006-forecasting.md)."""
 
 
@@ -26,6 +27,10 @@ def model(dbt, session):
         "mape_excluding_event_days",
         "coverage_80_excluding_event_days",
         "coverage_95_excluding_event_days",
+        "period_total_tolerance",
+        "periods_scored",
+        "periods_within_tolerance",
+        "worst_period_total_error",
         "first_origin_date",
         "last_origin_date",
     ]
@@ -45,6 +50,10 @@ def model(dbt, session):
         " cast(mape_excluding_event_days as double) as mape_excluding_event_days,"
         " cast(coverage_80_excluding_event_days as double) as coverage_80_excluding_event_days,"
         " cast(coverage_95_excluding_event_days as double) as coverage_95_excluding_event_days,"
+        " cast(period_total_tolerance as double) as period_total_tolerance,"
+        " cast(periods_scored as integer) as periods_scored,"
+        " cast(periods_within_tolerance as integer) as periods_within_tolerance,"
+        " cast(worst_period_total_error as double) as worst_period_total_error,"
         " cast(first_origin_date as date) as first_origin_date,"
         " cast(last_origin_date as date) as last_origin_date"
     )
