@@ -274,7 +274,8 @@ class PublishedMarts:
         if missing:
             return (
                 f"{period.label} ({period.key}) is not reported yet: {len(missing)} of its"
-                f" {len(days)} days are not published final ({_day_list(missing)})"
+                f" {len(days)} days {'is' if len(missing) == 1 else 'are'} not published final"
+                f" ({_day_list(missing)})"
             )
         for run in self.status().held_back:
             if run.window_start < period.end and run.window_end > period.start:

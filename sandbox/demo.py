@@ -1,7 +1,7 @@
 """`make demo`: run the daily DAG through Airflow over the demo organisation.
 
 Generates the demo org's files, serves its APIs on loopback, runs
-`airflow dags test ai_finops_daily` over the last 30 demo days, then
+`airflow dags test ai_finops_daily` over the 31 demo days (October 2026), then
 `airflow dags test ai_finops_intraday` for "today" (the demo's end date) as of
 INTRADAY_AS_OF_HOUR UTC, and prints where everything is and a short summary read
 from the published marts.

@@ -46,7 +46,7 @@ def test_a_period_with_a_day_not_final_is_not_reportable(settings):
     with PublishedMarts(settings.warehouse_file, "test", settings.ops_dir) as marts:
         assert marts.not_reportable(Period.parse("month", "2026-10")) is None
         why = marts.not_reportable(Period.parse("week", "2026-W44"))
-    assert "1 of its 7 days are not published final (2026-11-01)" in why
+    assert "1 of its 7 days is not published final (2026-11-01)" in why
 
 
 def test_a_gate_that_blocked_after_the_last_publish_holds_the_period_back(settings):
