@@ -29,22 +29,15 @@ final as (
         -- numerics
         cast(budgets.budget_amount as decimal(38, 12)) as budget_amount_original,
         cast(
-            cast(budgets.budget_amount as double) * case
-                when budgets.currency = '{{ var("reporting_currency") }}' then 1.0
-                else cast(fx.rate as double)
-            end as decimal(38, 12)
+            cast(budgets.budget_amount as double) * {{ rate_to_reporting('budgets.currency') }}
+            as decimal(38, 12)
         ) as budget_amount,
 
         -- dates
         cast(budgets.budget_month as date) as budget_month
 
     from budgets
-    left join fx
-        on
-            budgets.currency = fx.from_currency
-            and fx.to_currency = '{{ var("reporting_currency") }}'
-            and budgets.budget_month >= fx.valid_from
-            and (fx.valid_to is null or budgets.budget_month < fx.valid_to)
+    {{ join_rate_to_reporting('budgets.currency', 'budgets.budget_month') }}
 
 )
 

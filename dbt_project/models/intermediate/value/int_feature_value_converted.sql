@@ -26,17 +26,9 @@ converted as (
 
     select
         kpis.*,
-        case
-            when kpis.currency = '{{ var("reporting_currency") }}' then 1.0
-            else cast(fx.rate as double)
-        end as rate_to_reporting
+        {{ rate_to_reporting('kpis.currency') }} as rate_to_reporting
     from kpis
-    left join fx
-        on
-            kpis.currency = fx.from_currency
-            and fx.to_currency = '{{ var("reporting_currency") }}'
-            and kpis.kpi_date >= fx.valid_from
-            and (fx.valid_to is null or kpis.kpi_date < fx.valid_to)
+    {{ join_rate_to_reporting('kpis.currency', 'kpis.kpi_date') }}
 
 ),
 

@@ -281,19 +281,11 @@ converted as (
         aggregated.*,
         teams.cost_center,
         '{{ var("reporting_currency") }}' as reporting_currency,
-        case
-            when aggregated.billing_currency = '{{ var("reporting_currency") }}' then 1.0
-            else cast(fx.rate as double)
-        end as fx_rate
+        {{ rate_to_reporting('aggregated.billing_currency') }} as fx_rate
     from aggregated
     left join teams
         on aggregated.team = teams.team
-    left join fx
-        on
-            aggregated.billing_currency = fx.from_currency
-            and fx.to_currency = '{{ var("reporting_currency") }}'
-            and aggregated.charge_date >= fx.valid_from
-            and (fx.valid_to is null or aggregated.charge_date < fx.valid_to)
+    {{ join_rate_to_reporting('aggregated.billing_currency', 'aggregated.charge_date') }}
 
 ),
 

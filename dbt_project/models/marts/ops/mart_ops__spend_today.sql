@@ -72,17 +72,9 @@ converted as (
     select
         aggregated.*,
         '{{ var("reporting_currency") }}' as reporting_currency,
-        case
-            when aggregated.billing_currency = '{{ var("reporting_currency") }}' then 1.0
-            else cast(fx.rate as double)
-        end as fx_rate
+        {{ rate_to_reporting('aggregated.billing_currency') }} as fx_rate
     from aggregated
-    left join fx
-        on
-            aggregated.billing_currency = fx.from_currency
-            and fx.to_currency = '{{ var("reporting_currency") }}'
-            and aggregated.spend_date >= fx.valid_from
-            and (fx.valid_to is null or aggregated.spend_date < fx.valid_to)
+    {{ join_rate_to_reporting('aggregated.billing_currency', 'aggregated.spend_date') }}
 
 ),
 
