@@ -29,18 +29,6 @@ from airflow.sdk import Asset, Param, TriggerRule, dag, task
 PUBLISHED_MARTS = Asset("costbridge_published_marts")
 
 
-def _gate(step, *args):
-    """Run a gate step. A blocked gate is a verdict on the data, not a glitch: no retries."""
-    from airflow.sdk.exceptions import AirflowFailException
-
-    from expectations import GateFailed
-
-    try:
-        return step(*args)
-    except GateFailed as exc:
-        raise AirflowFailException(str(exc)) from exc
-
-
 def _publish(step, *args):
     """Publish. A target left behind fails the run without a task retry: the DuckDB
     file has already moved and its next file is gone, so the next run retries it."""
@@ -106,9 +94,10 @@ def ai_finops_daily():
 
     @task
     def validate_landing(window: dict, run_id=None) -> dict:
+        from warehouse.airflow_tasks import run_gate
         from warehouse.pipeline import DataWindow, validate_landing
 
-        return _gate(validate_landing, _settings(), DataWindow.from_dict(window), run_id)
+        return run_gate(validate_landing, _settings(), DataWindow.from_dict(window), run_id)
 
     @task(pool="duckdb_writer")
     def build_warehouse(window: dict, run_id=None) -> str:
@@ -118,9 +107,10 @@ def ai_finops_daily():
 
     @task
     def validate_marts(window: dict, next_file: str, run_id=None) -> str:
+        from warehouse.airflow_tasks import run_gate
         from warehouse.pipeline import DataWindow, validate_marts
 
-        _gate(validate_marts, _settings(), DataWindow.from_dict(window), next_file, run_id)
+        run_gate(validate_marts, _settings(), DataWindow.from_dict(window), next_file, run_id)
         return next_file
 
     @task(pool="duckdb_writer", outlets=[PUBLISHED_MARTS])

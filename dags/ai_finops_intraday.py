@@ -22,18 +22,6 @@ import pendulum
 from airflow.sdk import Param, TriggerRule, dag, task
 
 
-def _gate(step, *args):
-    """Run a gate step. A blocked gate is a verdict on the data, not a glitch: no retries."""
-    from airflow.sdk.exceptions import AirflowFailException
-
-    from expectations import GateFailed
-
-    try:
-        return step(*args)
-    except GateFailed as exc:
-        raise AirflowFailException(str(exc)) from exc
-
-
 def _settings():
     from warehouse.settings import Settings
 
@@ -82,9 +70,10 @@ def ai_finops_intraday():
 
     @task
     def validate_landing(as_of: dict, run_id=None) -> dict:
+        from warehouse.airflow_tasks import run_gate
         from warehouse.intraday import AsOf, validate_landing
 
-        return _gate(validate_landing, _settings(), AsOf.from_dict(as_of), run_id)
+        return run_gate(validate_landing, _settings(), AsOf.from_dict(as_of), run_id)
 
     # Its own file, not the daily's: no need to queue behind the daily's duckdb_writer pool.
     @task
@@ -95,9 +84,10 @@ def ai_finops_intraday():
 
     @task
     def validate_marts(as_of: dict, next_file: str, run_id=None) -> str:
+        from warehouse.airflow_tasks import run_gate
         from warehouse.intraday import AsOf, validate_marts
 
-        _gate(validate_marts, _settings(), AsOf.from_dict(as_of), next_file, run_id)
+        run_gate(validate_marts, _settings(), AsOf.from_dict(as_of), next_file, run_id)
         return next_file
 
     @task

@@ -11,11 +11,26 @@ fact as (
 
 ),
 
+-- Every row once for its team and once for the organisation.
+scoped as (
+
+    select
+        *,
+        team as scope
+    from fact
+    union all
+    select
+        *,
+        'all' as scope
+    from fact
+
+),
+
 summed as (
 
     select
         cast(date_trunc('month', charge_date) as date) as month_start,
-        coalesce(team, 'all') as team,
+        scope as team,
         max(reporting_currency) as reporting_currency,
         count(distinct charge_date) as final_days,
         sum(requests) as requests,
@@ -27,8 +42,8 @@ summed as (
         sum(case when is_idle_cost then effective_cost_reporting else 0 end) as idle_cost,
         {{ exact_sum('gpu_hours_busy') }} as gpu_hours_busy,
         {{ exact_sum('gpu_hours_idle') }} as gpu_hours_idle
-    from fact
-    group by grouping sets ((1, team), (1))
+    from scoped
+    group by 1, 2
 
 ),
 
