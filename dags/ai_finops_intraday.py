@@ -42,7 +42,9 @@ def _settings():
     },
     params={
         "as_of": Param(
-            None, type=["null", "string"], format="date-time",
+            None,
+            type=["null", "string"],
+            format="date-time",
             description="estimate up to this moment (ISO datetime, UTC; floored to the hour)",
         ),
     },

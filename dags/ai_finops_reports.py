@@ -56,8 +56,9 @@ def _outcome(runs) -> list[str]:
         raise AirflowSkipException("; ".join(r.reason or "" for r in runs))
     failed = [a for r in runs for a in r.failed]
     if failed:
-        raise RuntimeError(f"reports rendered, mail failed to {', '.join(failed)}: " +
-                           "; ".join(lines))
+        raise RuntimeError(
+            f"reports rendered, mail failed to {', '.join(failed)}: " + "; ".join(lines)
+        )
     return lines
 
 
@@ -94,27 +95,43 @@ def ai_finops_reports():
         from reports.marts import Period
         from reports.run import weekly_reports
 
-        return _outcome(weekly_reports(
-            _settings(), Period.parse("week", periods["week"]), send=True, require_final=True
-        ))
+        return _outcome(
+            weekly_reports(
+                _settings(), Period.parse("week", periods["week"]), send=True, require_final=True
+            )
+        )
 
     @task
     def leadership_weekly(periods: dict) -> list[str]:
         from reports.marts import Period
         from reports.run import leadership_report
 
-        return _outcome([leadership_report(
-            _settings(), Period.parse("week", periods["week"]), send=True, require_final=True
-        )])
+        return _outcome(
+            [
+                leadership_report(
+                    _settings(),
+                    Period.parse("week", periods["week"]),
+                    send=True,
+                    require_final=True,
+                )
+            ]
+        )
 
     @task
     def leadership_monthly(periods: dict) -> list[str]:
         from reports.marts import Period
         from reports.run import leadership_report
 
-        return _outcome([leadership_report(
-            _settings(), Period.parse("month", periods["month"]), send=True, require_final=True
-        )])
+        return _outcome(
+            [
+                leadership_report(
+                    _settings(),
+                    Period.parse("month", periods["month"]),
+                    send=True,
+                    require_final=True,
+                )
+            ]
+        )
 
     periods = plan()
     weekly_team_reports(periods)

@@ -14,7 +14,11 @@ from pathlib import Path
 from expectations.result import GateFailed, GateResult
 
 __all__ = [
-    "GateFailed", "GateResult", "run_intraday_marts_gate", "run_landing_gate", "run_marts_gate",
+    "GateFailed",
+    "GateResult",
+    "run_intraday_marts_gate",
+    "run_landing_gate",
+    "run_marts_gate",
 ]
 
 

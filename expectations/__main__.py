@@ -22,8 +22,9 @@ def main(argv: list[str] | None = None) -> int:
         p = sub.add_parser(gate, help=f"run the {gate} gate")
         p.add_argument(flag, dest="path", type=Path, required=True, help=help_)
         p.add_argument("--start", type=date.fromisoformat, required=True, help="YYYY-MM-DD")
-        p.add_argument("--end", type=date.fromisoformat, required=True,
-                       help="YYYY-MM-DD, exclusive")
+        p.add_argument(
+            "--end", type=date.fromisoformat, required=True, help="YYYY-MM-DD, exclusive"
+        )
         p.add_argument("--data-docs", type=Path, required=True, help="data docs output folder")
     args = parser.parse_args(argv)
 

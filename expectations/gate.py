@@ -18,8 +18,13 @@ def _check_window(gate: str, start: date, end: date) -> None:
 
 
 def _to_gate_result(
-    gate: str, start: date, end: date, checkpoint_result: Any, severity: SeverityConfig,
-    data_docs_dir: Path, datasets: dict[str, str | None],
+    gate: str,
+    start: date,
+    end: date,
+    checkpoint_result: Any,
+    severity: SeverityConfig,
+    data_docs_dir: Path,
+    datasets: dict[str, str | None],
 ) -> GateResult:
     blocking, warnings = [], []
     for suite_result in checkpoint_result.run_results.values():
@@ -33,8 +38,13 @@ def _to_gate_result(
             (blocking if level == "block" else warnings).append(finding)
     index = Path(data_docs_dir) / "index.html"
     return GateResult(
-        gate=gate, start=start, end=end, success=not blocking, blocking_failures=blocking,
-        warnings=warnings, data_docs_index=index if index.exists() else None,
+        gate=gate,
+        start=start,
+        end=end,
+        success=not blocking,
+        blocking_failures=blocking,
+        warnings=warnings,
+        data_docs_index=index if index.exists() else None,
     )
 
 

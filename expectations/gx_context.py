@@ -161,23 +161,27 @@ def run_checkpoint(
             suite = context.suites.add_or_update(
                 gx.ExpectationSuite(name=f"{gate}.{batch}", expectations=expectations[batch])
             )
-            definitions.append(context.validation_definitions.add_or_update(
-                gx.ValidationDefinition(
-                    name=f"{gate}.{batch}",
-                    data=_batch_definition(context, gate, batch, batch_dir),
-                    suite=suite,
+            definitions.append(
+                context.validation_definitions.add_or_update(
+                    gx.ValidationDefinition(
+                        name=f"{gate}.{batch}",
+                        data=_batch_definition(context, gate, batch, batch_dir),
+                        suite=suite,
+                    )
                 )
-            ))
-        checkpoint = context.checkpoints.add_or_update(gx.Checkpoint(
-            name=gate,
-            validation_definitions=definitions,
-            actions=[UpdateDataDocsAction(name="update_data_docs", site_names=[SITE_NAME])],
-            result_format={
-                "result_format": "SUMMARY",
-                "unexpected_index_column_names": [INDEX_COLUMN],
-                "partial_unexpected_count": 10,
-            },
-        ))
+            )
+        checkpoint = context.checkpoints.add_or_update(
+            gx.Checkpoint(
+                name=gate,
+                validation_definitions=definitions,
+                actions=[UpdateDataDocsAction(name="update_data_docs", site_names=[SITE_NAME])],
+                result_format={
+                    "result_format": "SUMMARY",
+                    "unexpected_index_column_names": [INDEX_COLUMN],
+                    "partial_unexpected_count": 10,
+                },
+            )
+        )
         _prune_validation_results(Path(context.root_directory) / "uncommitted" / "validations")
         with _docs_site(context, data_docs_dir):
             return checkpoint.run()

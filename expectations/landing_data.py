@@ -84,8 +84,16 @@ def _read_manifest(part: Partition) -> tuple[int | None, str]:
 
 
 PARTITION_COLUMNS = [
-    "locator", "dataset", "source_name", "partition_date", "has_partitions_in_window",
-    "is_present", "manifest_problem", "rows_in_files", "manifest_rows_loaded", "schema_diff",
+    "locator",
+    "dataset",
+    "source_name",
+    "partition_date",
+    "has_partitions_in_window",
+    "is_present",
+    "manifest_problem",
+    "rows_in_files",
+    "manifest_rows_loaded",
+    "schema_diff",
 ]
 
 
@@ -105,33 +113,53 @@ def partitions_frame(
     (``has_partitions_in_window`` false) so the report says so.
     """
     configured = configured or {}
-    ok = {"has_partitions_in_window": True, "is_present": True, "manifest_problem": "",
-          "schema_diff": "", "rows_in_files": 0, "manifest_rows_loaded": 0}
+    ok = {
+        "has_partitions_in_window": True,
+        "is_present": True,
+        "manifest_problem": "",
+        "schema_diff": "",
+        "rows_in_files": 0,
+        "manifest_rows_loaded": 0,
+    }
     records = []
     if not partitions and not configured:
-        records.append({**ok, "locator": f"-/{dataset.name}/(no partition in window)",
-                        "dataset": dataset.name, "source_name": "", "partition_date": "",
-                        "has_partitions_in_window": False})
+        records.append(
+            {
+                **ok,
+                "locator": f"-/{dataset.name}/(no partition in window)",
+                "dataset": dataset.name,
+                "source_name": "",
+                "partition_date": "",
+                "has_partitions_in_window": False,
+            }
+        )
     by_key = {(p.source, p.day): p for p in partitions}
     for source in sorted({p.source for p in partitions} | set(configured)):
         active_from = configured.get(source) or start
         for day in _days(max(start, active_from), end):
-            where = {"locator": f"{source}/{dataset.name}/date={day.isoformat()}",
-                     "dataset": dataset.name, "source_name": source,
-                     "partition_date": day.isoformat()}
+            where = {
+                "locator": f"{source}/{dataset.name}/date={day.isoformat()}",
+                "dataset": dataset.name,
+                "source_name": source,
+                "partition_date": day.isoformat(),
+            }
             part = by_key.get((source, day))
             if part is None:
                 records.append({**ok, **where, "is_present": False})
                 continue
             rows_loaded, problem = _read_manifest(part)
-            records.append({
-                **ok, **where, "manifest_problem": problem,
-                "rows_in_files": sum(pq.read_metadata(f).num_rows for f in part.files),
-                "manifest_rows_loaded": rows_loaded,
-                "schema_diff": " | ".join(
-                    d for d in (_schema_diff(f, dataset.schema) for f in part.files) if d
-                ),
-            })
+            records.append(
+                {
+                    **ok,
+                    **where,
+                    "manifest_problem": problem,
+                    "rows_in_files": sum(pq.read_metadata(f).num_rows for f in part.files),
+                    "manifest_rows_loaded": rows_loaded,
+                    "schema_diff": " | ".join(
+                        d for d in (_schema_diff(f, dataset.schema) for f in part.files) if d
+                    ),
+                }
+            )
     frame = pd.DataFrame.from_records(records, columns=PARTITION_COLUMNS)
     # float with NaN, not pandas' Int64: GX's pair comparison cannot handle pd.NA
     frame["manifest_rows_loaded"] = frame["manifest_rows_loaded"].astype("float64")
@@ -168,9 +196,13 @@ def rows_frame(dataset: Dataset, partitions: list[Partition]) -> pd.DataFrame:
         con = duckdb.connect()
         try:
             con.execute("set TimeZone = 'UTC'")
-            frame = con.execute(
-                "select * from read_parquet($files, union_by_name = true)", {"files": files}
-            ).to_arrow_table().to_pandas()
+            frame = (
+                con.execute(
+                    "select * from read_parquet($files, union_by_name = true)", {"files": files}
+                )
+                .to_arrow_table()
+                .to_pandas()
+            )
         finally:
             con.close()
     else:

@@ -21,15 +21,29 @@ DAY_STATUS = "ops_day_status"
 # columns) never goes out. Their numbers are checked by their dbt tests.
 INSIGHT_MARTS = {
     "mart_ops__alerts": ["alert_id", "alert_date", "alert_kind", "message"],
-    "mart_ops__cost_drivers": ["period_start", "cost_change", "volume_effect", "price_effect",
-                               "mix_effect"],
+    "mart_ops__cost_drivers": [
+        "period_start",
+        "cost_change",
+        "volume_effect",
+        "price_effect",
+        "mix_effect",
+    ],
     "mart_finance__forecast": ["forecast_date", "forecast_status", "point_forecast"],
     "mart_finance__forecast_period_totals": ["period_grain", "forecast_status", "forecast_total"],
     "mart_finance__forecast_backtest": ["horizon_days", "backtest_status", "mape"],
-    "mart_ops__recommendations": ["recommendation_id", "kind", "estimated_monthly_saving",
-                                  "evidence"],
-    "mart_engineering__team_month_efficiency": ["month_start", "team", "cost_per_1k_tokens",
-                                                "cache_hit_rate", "gpu_utilisation"],
+    "mart_ops__recommendations": [
+        "recommendation_id",
+        "kind",
+        "estimated_monthly_saving",
+        "evidence",
+    ],
+    "mart_engineering__team_month_efficiency": [
+        "month_start",
+        "team",
+        "cost_per_1k_tokens",
+        "cache_hit_rate",
+        "gpu_utilisation",
+    ],
 }
 # relation -> columns the gate reads from it.
 REQUIRED = {
@@ -42,8 +56,14 @@ REQUIRED = {
 # Landed billing that joins the conservation sum when its staging model exists.
 OPTIONAL_BILLING_STAGING = ["stg_anthropic__costs"]
 # The fact's columns the marts suite reads even when the fact is missing (empty frame).
-FACT_COLUMNS = ["charge_date", "billed_cost", "environment", "cost_basis", "allocation_method",
-                "cost_type"]
+FACT_COLUMNS = [
+    "charge_date",
+    "billed_cost",
+    "environment",
+    "cost_basis",
+    "allocation_method",
+    "cost_type",
+]
 
 
 @dataclass
@@ -98,15 +118,19 @@ def fact_frame(con, fact: Relation, start: date, end: date) -> pd.DataFrame:
     if not _usable(fact):
         return pd.DataFrame({c: pd.Series(dtype="object") for c in [*FACT_COLUMNS, "locator"]})
     pool = "billing_pool_id" if "billing_pool_id" in fact.columns else "''"
-    frame = con.execute(
-        f"""
+    frame = (
+        con.execute(
+            f"""
         select *, cast(charge_date as varchar) || ' ' || coalesce({pool}, '')
             || ' #' || cast(row_number() over () as varchar) as locator
         from {fact.qualified}
         where charge_date >= $start and charge_date < $end
         """,
-        {"start": start, "end": end},
-    ).to_arrow_table().to_pandas()
+            {"start": start, "end": end},
+        )
+        .to_arrow_table()
+        .to_pandas()
+    )
     for column in ("billed_cost", "effective_cost", "list_cost", "effective_cost_reporting"):
         if column in frame:
             frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
@@ -126,8 +150,9 @@ def conservation_frame(con, rels: dict[str, Relation], start: date, end: date) -
         f"{rel.pick('billed_cost|amount')}::decimal(38, 12) as billed from {rel.qualified}"
         for rel in billing
     )
-    frame = con.execute(
-        f"""
+    frame = (
+        con.execute(
+            f"""
         with fact as (
             select charge_date::date as charge_date, sum(billed_cost::decimal(38, 12)) as billed
             from {fact.qualified}
@@ -152,8 +177,11 @@ def conservation_frame(con, rels: dict[str, Relation], start: date, end: date) -
         full outer join landed on fact.charge_date = landed.charge_date
         order by 1
         """,
-        {"start": start, "end": end},
-    ).to_arrow_table().to_pandas()
+            {"start": start, "end": end},
+        )
+        .to_arrow_table()
+        .to_pandas()
+    )
     return frame[columns]
 
 
@@ -180,11 +208,13 @@ def freshness_frame(con, fact: Relation, start: date, end: date) -> pd.DataFrame
         status = {day: (final, int(n or 0), missing or "") for day, final, n, missing in rows}
     fact_rows: dict[date, int] = {}
     if _usable(fact):
-        fact_rows = dict(con.execute(
-            f"select charge_date::date, count(*) from {fact.qualified}"
-            " where charge_date >= $start and charge_date < $end group by 1",
-            {"start": start, "end": end},
-        ).fetchall())
+        fact_rows = dict(
+            con.execute(
+                f"select charge_date::date, count(*) from {fact.qualified}"
+                " where charge_date >= $start and charge_date < $end group by 1",
+                {"start": start, "end": end},
+            ).fetchall()
+        )
     problems = []
     for day in days:
         final, loaded, missing = status.get(day, (False, 0, ""))
@@ -196,18 +226,23 @@ def freshness_frame(con, fact: Relation, start: date, end: date) -> pd.DataFrame
             problems.append(f"{loaded} rows landed but {FACT} holds none")
         else:
             problems.append("")
-    return pd.DataFrame({
-        "locator": [day.isoformat() for day in days],
-        "problem": problems,
-        "fact_rows": [fact_rows.get(day, 0) for day in days],
-    })
+    return pd.DataFrame(
+        {
+            "locator": [day.isoformat() for day in days],
+            "problem": problems,
+            "fact_rows": [fact_rows.get(day, 0) for day in days],
+        }
+    )
 
 
 def _table_exists(con, name: str) -> bool:
-    return bool(con.execute(
-        "select 1 from information_schema.tables where table_schema = 'main' and table_name = ?",
-        [name],
-    ).fetchall())
+    return bool(
+        con.execute(
+            "select 1 from information_schema.tables"
+            " where table_schema = 'main' and table_name = ?",
+            [name],
+        ).fetchall()
+    )
 
 
 def mart_frame(con, mart: Relation, start: date, end: date) -> pd.DataFrame:
@@ -215,11 +250,15 @@ def mart_frame(con, mart: Relation, start: date, end: date) -> pd.DataFrame:
         return pd.DataFrame({"locator": pd.Series(dtype="object")})
     bounded = "charge_date" in mart.columns
     where = "where charge_date >= $start and charge_date < $end" if bounded else ""
-    frame = con.execute(
-        f"select *, '{mart.name} #' || cast(row_number() over () as varchar) as locator "
-        f"from {mart.qualified} {where}",
-        {"start": start, "end": end} if bounded else {},
-    ).to_arrow_table().to_pandas()
+    frame = (
+        con.execute(
+            f"select *, '{mart.name} #' || cast(row_number() over () as varchar) as locator "
+            f"from {mart.qualified} {where}",
+            {"start": start, "end": end} if bounded else {},
+        )
+        .to_arrow_table()
+        .to_pandas()
+    )
     for column in frame.columns:
         if str(frame[column].dtype) == "object" and column != "locator":
             converted = pd.to_numeric(frame[column], errors="coerce")
@@ -233,14 +272,17 @@ def unallocated_frame(fact: pd.DataFrame) -> pd.DataFrame:
     total = float(fact["billed_cost"].sum()) if len(fact) else 0.0
     unallocated = (
         float(fact.loc[fact["allocation_method"] == "unallocated", "billed_cost"].sum())
-        if len(fact) else 0.0
+        if len(fact)
+        else 0.0
     )
-    return pd.DataFrame({
-        "locator": ["window"],
-        "unallocated_billed_cost": [unallocated],
-        "total_billed_cost": [total],
-        "unallocated_share": [unallocated / total if total else 0.0],
-    })
+    return pd.DataFrame(
+        {
+            "locator": ["window"],
+            "unallocated_billed_cost": [unallocated],
+            "total_billed_cost": [total],
+            "unallocated_share": [unallocated / total if total else 0.0],
+        }
+    )
 
 
 def read_marts(warehouse_path: Path, start: date, end: date) -> dict[str, pd.DataFrame]:
@@ -268,9 +310,21 @@ def read_marts(warehouse_path: Path, start: date, end: date) -> dict[str, pd.Dat
 SPEND_TODAY = "mart_ops__spend_today"
 PRICED_USAGE = "int_token_usage_priced"
 FX_RANGED = "int_fx_rates_ranged"
-SPEND_TODAY_COLUMNS = ["spend_date", "as_of_at", "hours_covered", "team", "feature", "provider",
-                       "model_id", "estimated_cost", "reporting_currency", "input_tokens",
-                       "output_tokens", "requests", "cost_basis"]
+SPEND_TODAY_COLUMNS = [
+    "spend_date",
+    "as_of_at",
+    "hours_covered",
+    "team",
+    "feature",
+    "provider",
+    "model_id",
+    "estimated_cost",
+    "reporting_currency",
+    "input_tokens",
+    "output_tokens",
+    "requests",
+    "cost_basis",
+]
 PROVIDER_USAGE_SOURCES = ("openai_usage", "anthropic_usage")
 GATEWAY_USAGE_SOURCES = ("litellm", "otel")
 
@@ -289,10 +343,18 @@ def _intraday_relations(con) -> dict[str, Relation]:
 
 
 def _intraday_relations_frame(rels: dict[str, Relation]) -> pd.DataFrame:
-    needed = {SPEND_TODAY: SPEND_TODAY_COLUMNS,
-              PRICED_USAGE: ["usage_source", "provider", "model_id", "usage_date",
-                             "estimated_cost", "price_currency"],
-              FX_RANGED: ["from_currency", "to_currency", "rate", "valid_from", "valid_to"]}
+    needed = {
+        SPEND_TODAY: SPEND_TODAY_COLUMNS,
+        PRICED_USAGE: [
+            "usage_source",
+            "provider",
+            "model_id",
+            "usage_date",
+            "estimated_cost",
+            "price_currency",
+        ],
+        FX_RANGED: ["from_currency", "to_currency", "rate", "valid_from", "valid_to"],
+    }
     records = []
     for name, columns in needed.items():
         rel = rels[name]
@@ -310,8 +372,9 @@ def _spend_today_frame(con, mart: Relation, spend_date: date, as_of) -> pd.DataF
     if mart.qualified is None or any(c not in mart.columns for c in SPEND_TODAY_COLUMNS):
         return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
     # Every row, not only D's: a row of another day in today's estimate is itself a finding.
-    frame = con.execute(
-        f"""
+    frame = (
+        con.execute(
+            f"""
         select
             '{SPEND_TODAY} ' || coalesce(team, '?') || '/' || coalesce(feature, '?') || '/'
                 || coalesce(model_id, '?') || ' #' || cast(row_number() over () as varchar)
@@ -331,8 +394,11 @@ def _spend_today_frame(con, mart: Relation, spend_date: date, as_of) -> pd.DataF
             end as as_of_problem
         from {mart.qualified}
         """,
-        {"as_of": as_of, "hours": _hours(spend_date, as_of)},
-    ).to_arrow_table().to_pandas()
+            {"as_of": as_of, "hours": _hours(spend_date, as_of)},
+        )
+        .to_arrow_table()
+        .to_pandas()
+    )
     return frame[columns]
 
 
@@ -351,13 +417,18 @@ def _spend_today_conservation(con, rels: dict[str, Relation], spend_date: date) 
     provider usage covers: ADR 0004's "each call once", summed without the allocation.
     """
     columns = ["locator", "mart_estimated_cost", "priced_estimated_cost", "difference"]
-    if any(r.qualified is None for r in rels.values()) or \
-            any(c not in rels[SPEND_TODAY].columns for c in SPEND_TODAY_COLUMNS):
+    if any(r.qualified is None for r in rels.values()) or any(
+        c not in rels[SPEND_TODAY].columns for c in SPEND_TODAY_COLUMNS
+    ):
         return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
-    priced, fx, mart = rels[PRICED_USAGE].qualified, rels[FX_RANGED].qualified, \
-        rels[SPEND_TODAY].qualified
-    frame = con.execute(
-        f"""
+    priced, fx, mart = (
+        rels[PRICED_USAGE].qualified,
+        rels[FX_RANGED].qualified,
+        rels[SPEND_TODAY].qualified,
+    )
+    frame = (
+        con.execute(
+            f"""
         with
         reporting as (
             select coalesce(max(reporting_currency), 'USD') as currency from {mart}
@@ -408,9 +479,15 @@ def _spend_today_conservation(con, rels: dict[str, Relation], spend_date: date) 
             (mart_total - priced_total)::double as difference
         from totals
         """,
-        {"day": spend_date, "provider_sources": list(PROVIDER_USAGE_SOURCES),
-         "gateway_sources": list(GATEWAY_USAGE_SOURCES)},
-    ).to_arrow_table().to_pandas()
+            {
+                "day": spend_date,
+                "provider_sources": list(PROVIDER_USAGE_SOURCES),
+                "gateway_sources": list(GATEWAY_USAGE_SOURCES),
+            },
+        )
+        .to_arrow_table()
+        .to_pandas()
+    )
     return frame[columns]
 
 

@@ -86,7 +86,8 @@ def finding_from(suite: str, evr: Any, severity: str, dataset: str | None) -> di
     column = kwargs.get("column") or ", ".join(str(c) for c in columns if c)
     result = evr.result or {}
     locators = [
-        row.get("locator") for row in result.get("partial_unexpected_index_list") or []
+        row.get("locator")
+        for row in result.get("partial_unexpected_index_list") or []
         if isinstance(row, dict) and row.get("locator") is not None
     ]
     exception = _raised(evr.exception_info)

@@ -95,8 +95,9 @@ def _check_option_types(source: str, options: Mapping[str, Any]) -> None:
                 f"[connect, read] pair of them, got {_shown(value)}"
             )
         if not rule.accepts(value):
-            raise ConfigError(f"source {source!r}: option {name!r} must be {rule.what}, "
-                              f"got {_shown(value)}")
+            raise ConfigError(
+                f"source {source!r}: option {name!r} must be {rule.what}, got {_shown(value)}"
+            )
     for name in BOOL_OPTIONS:
         if name in options and not isinstance(options[name], bool):
             raise ConfigError(
@@ -110,6 +111,7 @@ def _check_option_types(source: str, options: Mapping[str, Any]) -> None:
         raise ConfigError(
             f"source {source!r}: option 'base_url' must be an http(s) URL, got {_shown(url)}"
         )
+
 
 _REGISTRY: dict[str, type[Extractor]] = {}
 

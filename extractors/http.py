@@ -173,7 +173,10 @@ class ApiClient:
             # stream: the body is read in _read, so a failure there is told apart from
             # one the session has already retried.
             return self.session.get(
-                url, params=params, headers=self.headers, timeout=self.policy.timeout,
+                url,
+                params=params,
+                headers=self.headers,
+                timeout=self.policy.timeout,
                 stream=True,
             )
         except (requests.ConnectionError, requests.Timeout) as exc:

@@ -56,8 +56,15 @@ PART = "part-0.parquet"
 MANIFEST = "_manifest.json"
 # A manifest of no partition: every key dbt reads, no source (stg_landing__manifests drops it).
 EMPTY_MANIFEST = {
-    "source": None, "dataset": None, "partition_date": None, "rows_in": 0, "rows_loaded": 0,
-    "rows_quarantined": 0, "window_start": None, "window_end": None, "extracted_at": None,
+    "source": None,
+    "dataset": None,
+    "partition_date": None,
+    "rows_in": 0,
+    "rows_loaded": 0,
+    "rows_quarantined": 0,
+    "window_start": None,
+    "window_end": None,
+    "extracted_at": None,
 }
 STAGING = "_staging"
 # Rows held per day before they are flushed to the day's Parquet file.

@@ -91,8 +91,6 @@ def resolve_secret(
     return Secret(secret)
 
 
-
-
 def scrub(payload: Any, secrets: Iterable[str] = ()) -> Any:
     """A copy of a JSON-like payload with secret-looking keys and known secret values removed.
 

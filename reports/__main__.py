@@ -32,9 +32,12 @@ def _settings(home: str | None):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m reports", description=__doc__.split("\n\n")[0],
-                                     epilog=__doc__.split("\n\n", 1)[1],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m reports",
+        description=__doc__.split("\n\n")[0],
+        epilog=__doc__.split("\n\n", 1)[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--home", help="COSTBRIDGE_HOME (default: the environment)")
     parser.add_argument("--manifest", type=Path, help="dbt's semantic_manifest.json")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -60,13 +63,18 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         if args.command == "weekly":
-            runs = weekly_reports(settings, Period.parse("week", args.week),
-                                  manifest=args.manifest, teams=args.team, send=args.send)
+            runs = weekly_reports(
+                settings,
+                Period.parse("week", args.week),
+                manifest=args.manifest,
+                teams=args.team,
+                send=args.send,
+            )
         elif args.command == "leadership":
-            period = (Period.parse("month", args.month) if args.month
-                      else Period.parse("week", args.week))
-            runs = [leadership_report(settings, period, manifest=args.manifest,
-                                      send=args.send)]
+            period = (
+                Period.parse("month", args.month) if args.month else Period.parse("week", args.week)
+            )
+            runs = [leadership_report(settings, period, manifest=args.manifest, send=args.send)]
         elif args.command == "index":
             print(index(settings))
             return 0
@@ -75,8 +83,7 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 from reports.dashboard import write_dashboard
             except ImportError as missing:
-                print(f"reports: the dashboard is not available here ({missing})",
-                      file=sys.stderr)
+                print(f"reports: the dashboard is not available here ({missing})", file=sys.stderr)
                 return 2
             print(write_dashboard(settings))
             return 0

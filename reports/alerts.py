@@ -57,9 +57,23 @@ log = logging.getLogger(__name__)
 
 MART = "mart_ops__alerts"
 ALERT_COLUMNS = (
-    "alert_id", "alert_date", "team", "feature", "model_id", "alert_kind", "rule_id", "metric",
-    "observed", "expected", "threshold", "severity", "events", "message", "reporting_currency",
-    "email", "webhook_conn_id",
+    "alert_id",
+    "alert_date",
+    "team",
+    "feature",
+    "model_id",
+    "alert_kind",
+    "rule_id",
+    "metric",
+    "observed",
+    "expected",
+    "threshold",
+    "severity",
+    "events",
+    "message",
+    "reporting_currency",
+    "email",
+    "webhook_conn_id",
 )
 SMTP_CONN_ID = "costbridge_smtp"
 EMAIL, WEBHOOK = "email", "webhook"
@@ -230,16 +244,41 @@ class DeliveryLog:
         return row[0] if row else None
 
     def record(
-        self, alert: Alert, channel: str, destination: str, tries: int, error: str | None,
-        status: str | None = None, waited: float = 0.0,
+        self,
+        alert: Alert,
+        channel: str,
+        destination: str,
+        tries: int,
+        error: str | None,
+        status: str | None = None,
+        waited: float = 0.0,
     ) -> None:
-        self.record_key(alert.alert_id, channel, destination, tries, error, status, waited,
-                        day=str(alert.alert_date), kind=alert.alert_kind, team=alert.team)
+        self.record_key(
+            alert.alert_id,
+            channel,
+            destination,
+            tries,
+            error,
+            status,
+            waited,
+            day=str(alert.alert_date),
+            kind=alert.alert_kind,
+            team=alert.team,
+        )
 
     def record_key(
-        self, key: str, channel: str, destination: str, tries: int, error: str | None,
-        status: str | None = None, waited: float = 0.0, *, day: str | None = None,
-        kind: str | None = None, team: str | None = None,
+        self,
+        key: str,
+        channel: str,
+        destination: str,
+        tries: int,
+        error: str | None,
+        status: str | None = None,
+        waited: float = 0.0,
+        *,
+        day: str | None = None,
+        kind: str | None = None,
+        team: str | None = None,
     ) -> None:
         """Record one delivery of anything mailed: an alert (its alert_id) or a report
         (``report:<kind>:<period>:<team>``), in the same table, so neither goes twice."""
@@ -257,7 +296,17 @@ class DeliveryLog:
                     sent_at = excluded.sent_at
                 """,
                 (
-                    key, channel, destination, status, tries, error, day, kind, team, now, now,
+                    key,
+                    channel,
+                    destination,
+                    status,
+                    tries,
+                    error,
+                    day,
+                    kind,
+                    team,
+                    now,
+                    now,
                     now if status == "sent" else None,
                 ),
             )
@@ -396,8 +445,10 @@ def webhook_payload(alert: Alert) -> dict:
             {"type": "header", "text": {"type": "plain_text", "text": subject(alert)[:150]}},
             {"type": "section", "text": {"type": "mrkdwn", "text": alert.message}},
             {"type": "section", "fields": fields},
-            {"type": "context", "elements": [
-                {"type": "mrkdwn", "text": f"alert_id `{alert.alert_id}`"}]},
+            {
+                "type": "context",
+                "elements": [{"type": "mrkdwn", "text": f"alert_id `{alert.alert_id}`"}],
+            },
         ],
     }
 
@@ -530,8 +581,14 @@ def deliver_alerts(
             if error:
                 summary.failed += 1
                 summary.failures.append(f"{alert.alert_id} {channel} {destination}: {error}")
-                log.warning("alert %s %s to %s failed after %d tries: %s",
-                            alert.alert_id, channel, destination, tries, error)
+                log.warning(
+                    "alert %s %s to %s failed after %d tries: %s",
+                    alert.alert_id,
+                    channel,
+                    destination,
+                    tries,
+                    error,
+                )
             else:
                 summary.sent += 1
                 log.info("alert %s sent by %s to %s", alert.alert_id, channel, destination)
@@ -587,8 +644,9 @@ def deliver_email_once(
             return "not_configured"
         message = build(smtp_sender(conn))
         tries, waited, error = _attempt(conn, lambda: send_message(conn, message, policy), policy)
-        book.record_key(key, EMAIL, recipient, tries, error, waited=waited, day=day, kind=kind,
-                        team=team)
+        book.record_key(
+            key, EMAIL, recipient, tries, error, waited=waited, day=day, kind=kind, team=team
+        )
     if error:
         log.warning("%s to %s failed after %d tries: %s", key, recipient, tries, error)
         return "failed"
@@ -607,9 +665,10 @@ def baseline_alerts(warehouse: Path, ops_dir: Path, before: date) -> int:
     count = 0
     with _one_delivery_run(ops_dir), closing(DeliveryLog(delivery_log_path(ops_dir))) as book:
         for alert, channel, destination in routes(read_alerts(warehouse)):
-            if alert.alert_date < before and book.status(
-                alert.alert_id, channel, destination
-            ) is None:
+            if (
+                alert.alert_date < before
+                and book.status(alert.alert_id, channel, destination) is None
+            ):
                 book.record(alert, channel, destination, 0, None, status="skipped")
                 count += 1
     return count
@@ -628,18 +687,27 @@ def _settings(home: str | None):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m reports.alerts", description=__doc__.split(
-        "\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m reports.alerts",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="command", required=True)
-    for name, text in (("deliver", "send every alert not yet sent"),
-                       ("status", "print the delivery log"),
-                       ("resend", "forget an alert's deliveries so the next run sends it again"),
-                       ("baseline", "set aside the unsent alerts of days before --before")):
+    for name, text in (
+        ("deliver", "send every alert not yet sent"),
+        ("status", "print the delivery log"),
+        ("resend", "forget an alert's deliveries so the next run sends it again"),
+        ("baseline", "set aside the unsent alerts of days before --before"),
+    ):
         cmd = sub.add_parser(name, help=text)
         cmd.add_argument("--home", help="COSTBRIDGE_HOME (default: the environment)")
         if name == "baseline":
-            cmd.add_argument("--before", type=date.fromisoformat, required=True,
-                             help="first day (YYYY-MM-DD) whose alerts are delivered")
+            cmd.add_argument(
+                "--before",
+                type=date.fromisoformat,
+                required=True,
+                help="first day (YYYY-MM-DD) whose alerts are delivered",
+            )
         if name == "resend":
             cmd.add_argument("alert_id")
     args = parser.parse_args(argv)
@@ -658,14 +726,18 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     with closing(DeliveryLog(delivery_log_path(settings.ops_dir))) as book:
         if args.command == "resend":
-            print(f"forgot {book.forget(args.alert_id)} deliveries of {args.alert_id};"
-                  " the next `deliver` sends it again")
+            print(
+                f"forgot {book.forget(args.alert_id)} deliveries of {args.alert_id};"
+                " the next `deliver` sends it again"
+            )
             return 0
         rows = book.rows()
     for row in rows:
-        print(f"{row['status']:6} {row['alert_id']} {row['channel']:7} {row['destination']}"
-              f" attempts={row['attempts']} last={row['last_attempted_at']}"
-              + (f" error={row['last_error']}" if row["last_error"] else ""))
+        print(
+            f"{row['status']:6} {row['alert_id']} {row['channel']:7} {row['destination']}"
+            f" attempts={row['attempts']} last={row['last_attempted_at']}"
+            + (f" error={row['last_error']}" if row["last_error"] else "")
+        )
     counts = {s: sum(r["status"] == s for r in rows) for s in ("sent", "failed", "skipped")}
     print(f"{len(rows)} deliveries: " + " ".join(f"{k}={v}" for k, v in counts.items()))
     return 0

@@ -54,8 +54,18 @@ TEMPLATES = Path(__file__).parent / "templates"
 ALL = "all"
 TREND_DAYS = 56  # eight weeks of daily bars
 # Plotly's default palette, fixed per team so a team keeps its colour on every chart.
-PALETTE = ("#636efa", "#ef553b", "#00cc96", "#ab63fa", "#ffa15a", "#19d3f3", "#ff6692",
-           "#b6e880", "#ff97ff", "#fecb52")
+PALETTE = (
+    "#636efa",
+    "#ef553b",
+    "#00cc96",
+    "#ab63fa",
+    "#ffa15a",
+    "#19d3f3",
+    "#ff6692",
+    "#b6e880",
+    "#ff97ff",
+    "#fecb52",
+)
 
 
 @dataclass(frozen=True)
@@ -110,8 +120,12 @@ def semantic_manifest_path(settings) -> Path:
 
 
 def render_dashboard(
-    warehouse: Path, manifest: Path, *, ops_dir: Path | None = None,
-    intraday_file: Path | None = None, now: datetime | None = None,
+    warehouse: Path,
+    manifest: Path,
+    *,
+    ops_dir: Path | None = None,
+    intraday_file: Path | None = None,
+    now: datetime | None = None,
 ) -> str:
     try:
         marts = PublishedMarts(warehouse, READER, ops_dir)
@@ -121,12 +135,18 @@ def render_dashboard(
         board = collect(marts, intraday_file)
     if not board.status.has_data:
         return _template("dashboard_empty.html.j2").render(
-            reason="no published data yet: no day has passed the gates", now=_now(now),
+            reason="no published data yet: no day has passed the gates",
+            now=_now(now),
             status=board.status,
         )
     return _template("dashboard.html.j2").render(
-        board=board, labels=RoleLabels.load(manifest), plotly_js=get_plotlyjs(), money=money,
-        percent=percent, figures_json=json.dumps(_json_figures(board.figures)), now=_now(now),
+        board=board,
+        labels=RoleLabels.load(manifest),
+        plotly_js=get_plotlyjs(),
+        money=money,
+        percent=percent,
+        figures_json=json.dumps(_json_figures(board.figures)),
+        now=_now(now),
     )
 
 
@@ -136,13 +156,16 @@ def _now(now: datetime | None) -> str:
 
 def _template(name: str):
     env = Environment(
-        loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]),
-        trim_blocks=True, lstrip_blocks=True,
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html", "j2"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
     )
     return env.get_template(name)
 
 
 # -- collecting the figures ---------------------------------------------------------
+
 
 def collect(marts: PublishedMarts, intraday_file: Path | None = None) -> Dashboard:
     status = marts.status()
@@ -172,8 +195,10 @@ def collect(marts: PublishedMarts, intraday_file: Path | None = None) -> Dashboa
 def _daily_spend(marts: PublishedMarts, as_of: date) -> list[dict]:
     """Spend per team and final day (mart_finance__unit_cost, day rows), the trend window."""
     first = min(as_of - timedelta(days=TREND_DAYS - 1), as_of.replace(day=1))
-    marts.require("mart_finance__unit_cost",
-                  ("period_grain", "period_start", "team", "effective_cost", "reporting_currency"))
+    marts.require(
+        "mart_finance__unit_cost",
+        ("period_grain", "period_start", "team", "effective_cost", "reporting_currency"),
+    )
     cursor = marts.con.execute(
         "select period_start as day, team, any_value(reporting_currency) as reporting_currency,"
         " sum(effective_cost) as spend from mart_finance__unit_cost"
@@ -193,18 +218,28 @@ def _period_figures(board: Dashboard, daily: list[dict]) -> None:
     for team in (ALL, *sorted({r["team"] for r in daily})):
         rows = [r for r in daily if team in (ALL, r["team"])]
         for name, period in (("spend_week", board.week), ("spend_month", board.month)):
-            _put(board, team, name, sum(
-                (r["spend"] for r in rows if period.start <= r["day"] < period.end), Decimal(0)
-            ))
+            _put(
+                board,
+                team,
+                name,
+                sum(
+                    (r["spend"] for r in rows if period.start <= r["day"] < period.end), Decimal(0)
+                ),
+            )
 
 
 def _budgets(marts: PublishedMarts, month: Period) -> dict[str, Decimal]:
     """Each team's budget for the month, in the reporting currency (the budgets seed,
     converted once in sem_budgets_converted)."""
-    return {r["team"]: r["budget"] for r in marts.rows(
-        "sem_budgets_converted", ("team", "sum(budget_amount) as budget"),
-        "budget_month = ? group by team", [month.start],
-    )}
+    return {
+        r["team"]: r["budget"]
+        for r in marts.rows(
+            "sem_budgets_converted",
+            ("team", "sum(budget_amount) as budget"),
+            "budget_month = ? group by team",
+            [month.start],
+        )
+    }
 
 
 def _budget_and_forecast(board: Dashboard, marts: PublishedMarts) -> None:
@@ -226,7 +261,8 @@ def _budget_and_forecast(board: Dashboard, marts: PublishedMarts) -> None:
     rows = marts.rows(
         "mart_finance__forecast_period_totals",
         ("team", "forecast_status", "forecast_total", "lo80", "hi80", "lo95", "hi95"),
-        "period_grain = 'month' and period_start = ?", [board.forecast_month.start],
+        "period_grain = 'month' and period_start = ?",
+        [board.forecast_month.start],
     )
     for r in rows:
         ok = r["forecast_status"] == "ok"
@@ -234,17 +270,28 @@ def _budget_and_forecast(board: Dashboard, marts: PublishedMarts) -> None:
             _put(board, r["team"], name, r[name] if ok else None)
         _put(board, r["team"], "forecast_status", r["forecast_status"])
         budget = board.figures[r["team"]].get("forecast_budget")
-        _put(board, r["team"], "forecast_burn",
-             float(r["forecast_total"] / budget) if ok and budget else None)
+        _put(
+            board,
+            r["team"],
+            "forecast_burn",
+            float(r["forecast_total"] / budget) if ok and budget else None,
+        )
 
 
 def _engineering(board: Dashboard, marts: PublishedMarts) -> None:
     """Month to date, per team and for the organisation (team 'all' in the mart)."""
     for r in marts.rows(
         "mart_engineering__team_month_efficiency",
-        ("team", "cost_per_1k_tokens", "cost_per_request", "cache_hit_rate", "gpu_utilisation",
-         "idle_cost"),
-        "month_start = ?", [board.month.start],
+        (
+            "team",
+            "cost_per_1k_tokens",
+            "cost_per_request",
+            "cache_hit_rate",
+            "gpu_utilisation",
+            "idle_cost",
+        ),
+        "month_start = ?",
+        [board.month.start],
     ):
         for name, value in r.items():
             if name != "team":
@@ -254,27 +301,38 @@ def _engineering(board: Dashboard, marts: PublishedMarts) -> None:
 def _finance(board: Dashboard, marts: PublishedMarts) -> None:
     board.tables["reconciliation"] = marts.rows(
         "mart_finance__reconciliation",
-        ("provider_name", "sum(billed_cost) as billed_cost",
-         "sum(estimated_cost_of_billed_usage) as estimated_cost",
-         "sum(variance) as variance",
-         "sum(variance) / nullif(sum(estimated_cost_of_billed_usage), 0) as variance_pct",
-         "count(*) filter (where reconciliation_status != 'matched') as flagged"),
+        (
+            "provider_name",
+            "sum(billed_cost) as billed_cost",
+            "sum(estimated_cost_of_billed_usage) as estimated_cost",
+            "sum(variance) as variance",
+            "sum(variance) / nullif(sum(estimated_cost_of_billed_usage), 0) as variance_pct",
+            "count(*) filter (where reconciliation_status != 'matched') as flagged",
+        ),
         "charge_date >= ? and charge_date < ? and has_bill group by provider_name",
-        [board.month.start, board.month.end], order_by="provider_name",
+        [board.month.start, board.month.end],
+        order_by="provider_name",
     )
 
 
 def _product(board: Dashboard, marts: PublishedMarts) -> None:
-    cols = ("feature_name", "team", "week_start", "cost", "credited_value", "roi",
-            "is_loss_making")
+    cols = ("feature_name", "team", "week_start", "cost", "credited_value", "roi", "is_loss_making")
     latest = marts.con.execute(
         "select max(week_start) from mart_product__feature_roi"
-        " where week_start + interval 6 day <= ?", [board.status.data_as_of]
+        " where week_start + interval 6 day <= ?",
+        [board.status.data_as_of],
     ).fetchone()[0]
-    board.tables["feature_roi"] = marts.rows(
-        "mart_product__feature_roi", cols, "week_start = ?", [latest],
-        order_by="roi nulls last, feature_name",
-    ) if latest else []
+    board.tables["feature_roi"] = (
+        marts.rows(
+            "mart_product__feature_roi",
+            cols,
+            "week_start = ?",
+            [latest],
+            order_by="roi nulls last, feature_name",
+        )
+        if latest
+        else []
+    )
     board.tables["feature_roi_week"] = [{"week_start": latest}] if latest else []
 
 
@@ -282,14 +340,18 @@ def _leadership(board: Dashboard, marts: PublishedMarts) -> None:
     board.tables["roi_summary"] = marts.rows(
         "mart_leadership__roi_summary",
         ("portfolio", "spend", "credited_value", "roi", "spend_growth", "top_mover_feature_id"),
-        "month_start = ?", [board.month.start], order_by="spend desc, portfolio",
+        "month_start = ?",
+        [board.month.start],
+        order_by="spend desc, portfolio",
     )
 
 
 def _alerts_and_recommendations(board: Dashboard, marts: PublishedMarts) -> None:
     board.tables["alerts"] = marts.rows(
-        "mart_ops__alerts", ("alert_date", "team", "severity", "alert_kind", "message"),
-        "alert_date >= ? and alert_date < ?", [board.month.start, board.month.end],
+        "mart_ops__alerts",
+        ("alert_date", "team", "severity", "alert_kind", "message"),
+        "alert_date >= ? and alert_date < ?",
+        [board.month.start, board.month.end],
         order_by="alert_date desc, team, alert_kind",
     )
     board.tables["recommendations"] = marts.rows(
@@ -298,8 +360,11 @@ def _alerts_and_recommendations(board: Dashboard, marts: PublishedMarts) -> None
         order_by="estimated_monthly_saving desc, recommendation_id",
     )
     for team in (ALL, *board.teams):
-        savings = [r["estimated_monthly_saving"] for r in board.tables["recommendations"]
-                   if team in (ALL, r["team"])]
+        savings = [
+            r["estimated_monthly_saving"]
+            for r in board.tables["recommendations"]
+            if team in (ALL, r["team"])
+        ]
         _put(board, team, "recommended_saving", sum(savings, Decimal(0)))
 
 
@@ -318,27 +383,39 @@ def _spend_today(board: Dashboard, marts: PublishedMarts, intraday_file: Path | 
         board.today_note = str(why)
         return
     if superseded(spend.spend_date, marts.path):
-        board.today_note = (f"the intraday estimate of {spend.spend_date} is superseded by"
-                            " that day's billed cost")
+        board.today_note = (
+            f"the intraday estimate of {spend.spend_date} is superseded by that day's billed cost"
+        )
         return
     board.today = spend
     for team in (ALL, *board.teams):
-        _put(board, team, "spend_today",
-             spend.total if team == ALL else spend.by_team.get(team, Decimal(0)))
+        _put(
+            board,
+            team,
+            "spend_today",
+            spend.total if team == ALL else spend.by_team.get(team, Decimal(0)),
+        )
 
 
 def read_spend_today(intraday_file: Path) -> SpendToday:
     with PublishedMarts(intraday_file, READER) as marts:
         rows = marts.rows(
             "mart_ops__spend_today",
-            ("spend_date", "as_of_at", "team", "reporting_currency",
-             "sum(estimated_cost) as estimated_cost"),
-            "true group by all", order_by="team",
+            (
+                "spend_date",
+                "as_of_at",
+                "team",
+                "reporting_currency",
+                "sum(estimated_cost) as estimated_cost",
+            ),
+            "true group by all",
+            order_by="team",
         )
     if not rows:
         raise NoPublishedData(f"the intraday file {intraday_file} holds no estimate")
     return SpendToday(
-        spend_date=rows[0]["spend_date"], as_of_at=max(r["as_of_at"] for r in rows),
+        spend_date=rows[0]["spend_date"],
+        as_of_at=max(r["as_of_at"] for r in rows),
         by_team={r["team"]: r["estimated_cost"] for r in rows},
         currency=rows[0]["reporting_currency"],
     )
@@ -346,17 +423,26 @@ def read_spend_today(intraday_file: Path) -> SpendToday:
 
 # -- charts -------------------------------------------------------------------------
 
+
 def _colour(board: Dashboard, team: str) -> str:
     return PALETTE[board.teams.index(team) % len(PALETTE)] if team in board.teams else "#888"
 
 
 def _fig_html(fig: go.Figure, div_id: str) -> str:
     fig.update_layout(
-        margin={"l": 50, "r": 20, "t": 30, "b": 40}, height=340, template="plotly_white",
-        legend={"orientation": "h", "y": -0.2}, font={"family": "system-ui, sans-serif"},
+        margin={"l": 50, "r": 20, "t": 30, "b": 40},
+        height=340,
+        template="plotly_white",
+        legend={"orientation": "h", "y": -0.2},
+        font={"family": "system-ui, sans-serif"},
     )
-    return pio.to_html(fig, include_plotlyjs=False, full_html=False, div_id=div_id,
-                       config={"displaylogo": False, "responsive": True})
+    return pio.to_html(
+        fig,
+        include_plotlyjs=False,
+        full_html=False,
+        div_id=div_id,
+        config={"displaylogo": False, "responsive": True},
+    )
 
 
 def _budget_chart(board: Dashboard) -> str:
@@ -364,23 +450,46 @@ def _budget_chart(board: Dashboard) -> str:
     for team in board.teams:
         f = board.figures.get(team, {})
         spent = float(f.get("spend_month") or 0)
-        fig.add_bar(x=[team], y=[spent], name=team, marker_color=_colour(board, team),
-                    meta={"team": team}, hovertemplate="%{x}: %{y:,.2f} spent<extra></extra>")
+        fig.add_bar(
+            x=[team],
+            y=[spent],
+            name=team,
+            marker_color=_colour(board, team),
+            meta={"team": team},
+            hovertemplate="%{x}: %{y:,.2f} spent<extra></extra>",
+        )
         if f.get("budget") is not None:
-            fig.add_scatter(x=[team], y=[float(f["budget"])], mode="markers", showlegend=False,
-                            marker={"symbol": "line-ew-open", "size": 40, "color": "#222",
-                                    "line": {"width": 3}},
-                            meta={"team": team}, name=f"{team} budget",
-                            hovertemplate="%{x}: budget %{y:,.2f}<extra></extra>")
+            fig.add_scatter(
+                x=[team],
+                y=[float(f["budget"])],
+                mode="markers",
+                showlegend=False,
+                marker={
+                    "symbol": "line-ew-open",
+                    "size": 40,
+                    "color": "#222",
+                    "line": {"width": 3},
+                },
+                meta={"team": team},
+                name=f"{team} budget",
+                hovertemplate="%{x}: budget %{y:,.2f}<extra></extra>",
+            )
         if f.get("forecast_total") is not None and board.forecast_month == board.month:
             total = float(f["forecast_total"])
             fig.add_scatter(
-                x=[team], y=[total], mode="markers", showlegend=False, meta={"team": team},
-                name=f"{team} forecast", marker={"symbol": "diamond", "size": 10,
-                                                "color": _colour(board, team)},
-                error_y={"type": "data", "symmetric": False,
-                         "array": [float(f["hi80"]) - total],
-                         "arrayminus": [total - float(f["lo80"])]},
+                x=[team],
+                y=[total],
+                mode="markers",
+                showlegend=False,
+                meta={"team": team},
+                name=f"{team} forecast",
+                marker={"symbol": "diamond", "size": 10, "color": _colour(board, team)},
+                error_y={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": [float(f["hi80"]) - total],
+                    "arrayminus": [total - float(f["lo80"])],
+                },
                 hovertemplate="%{x}: month-end forecast %{y:,.2f}<extra></extra>",
             )
     fig.update_layout(barmode="group", showlegend=False, yaxis_title=board.currency)
@@ -391,8 +500,13 @@ def _daily_chart(board: Dashboard, daily: list[dict]) -> str:
     fig = go.Figure()
     for team in board.teams:
         rows = [r for r in daily if r["team"] == team]
-        fig.add_bar(x=[r["day"] for r in rows], y=[float(r["spend"]) for r in rows], name=team,
-                    marker_color=_colour(board, team), meta={"team": team})
+        fig.add_bar(
+            x=[r["day"] for r in rows],
+            y=[float(r["spend"]) for r in rows],
+            name=team,
+            marker_color=_colour(board, team),
+            meta={"team": team},
+        )
     fig.update_layout(barmode="stack", yaxis_title=board.currency)
     return _fig_html(fig, "chart-daily")
 
@@ -410,9 +524,14 @@ def _weekly_chart(board: Dashboard, daily: list[dict]) -> str:
             if r["team"] == team and Period.week_of(r["day"]).start in whole:
                 start = Period.week_of(r["day"]).start
                 weeks[start] = weeks.get(start, Decimal(0)) + r["spend"]
-        fig.add_scatter(x=list(weeks), y=[float(v) for v in weeks.values()], name=team,
-                        mode="lines+markers", line={"color": _colour(board, team)},
-                        meta={"team": team})
+        fig.add_scatter(
+            x=list(weeks),
+            y=[float(v) for v in weeks.values()],
+            name=team,
+            mode="lines+markers",
+            line={"color": _colour(board, team)},
+            meta={"team": team},
+        )
     fig.update_layout(yaxis_title=board.currency, xaxis_title="week starting")
     return _fig_html(fig, "chart-weekly")
 
@@ -435,21 +554,38 @@ def _forecast_chart(board: Dashboard, marts: PublishedMarts, daily: list[dict]) 
         ahead = [r for r in rows if r["team"] == team]
         colour = "#222" if team == ALL else _colour(board, team)
         visible = team == ALL
-        fig.add_scatter(x=list(actual), y=[float(v) for v in actual.values()], name=team,
-                        mode="lines", line={"color": colour}, visible=visible,
-                        meta={"team": team})
+        fig.add_scatter(
+            x=list(actual),
+            y=[float(v) for v in actual.values()],
+            name=team,
+            mode="lines",
+            line={"color": colour},
+            visible=visible,
+            meta={"team": team},
+        )
         if ahead:
             xs = [r["forecast_date"] for r in ahead]
-            fig.add_scatter(x=xs + xs[::-1],
-                            y=[float(r["hi80"]) for r in ahead]
-                            + [float(r["lo80"]) for r in ahead][::-1],
-                            fill="toself", fillcolor="rgba(120,120,120,0.25)",
-                            line={"width": 0}, name=f"{team} 80% band", showlegend=False,
-                            visible=visible, meta={"team": team}, hoverinfo="skip")
-            fig.add_scatter(x=xs, y=[float(r["point_forecast"]) for r in ahead],
-                            name=f"{team} forecast", mode="lines",
-                            line={"color": colour, "dash": "dot"}, visible=visible,
-                            meta={"team": team})
+            fig.add_scatter(
+                x=xs + xs[::-1],
+                y=[float(r["hi80"]) for r in ahead] + [float(r["lo80"]) for r in ahead][::-1],
+                fill="toself",
+                fillcolor="rgba(120,120,120,0.25)",
+                line={"width": 0},
+                name=f"{team} 80% band",
+                showlegend=False,
+                visible=visible,
+                meta={"team": team},
+                hoverinfo="skip",
+            )
+            fig.add_scatter(
+                x=xs,
+                y=[float(r["point_forecast"]) for r in ahead],
+                name=f"{team} forecast",
+                mode="lines",
+                line={"color": colour, "dash": "dot"},
+                visible=visible,
+                meta={"team": team},
+            )
     fig.update_layout(yaxis_title=f"{board.currency} per day", showlegend=False)
     return _fig_html(fig, "chart-forecast")
 

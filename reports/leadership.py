@@ -41,18 +41,64 @@ ROLE = "leadership"
 READER = "the leadership ROI report (reports/leadership.py)"
 KINDS = {"week": "leadership-weekly", "month": "leadership-monthly"}
 
-ROI_SUMMARY = ("month_start", "portfolio", "value_methods", "spend", "value", "credited_value",
-               "roi", "previous_month_spend", "spend_growth", "top_mover_feature_id",
-               "top_mover_spend_change", "reporting_currency")
-FEATURE_ROI = ("week_start", "feature_id", "feature_name", "team", "portfolio", "cost",
-               "credited_value", "margin", "roi", "is_loss_making")
-BACKTEST = ("team", "horizon_days", "backtest_status", "origins", "scored_days",
-            "scored_event_days", "mape", "coverage_80", "coverage_95",
-            "mape_excluding_event_days", "coverage_80_excluding_event_days",
-            "period_total_tolerance", "periods_scored", "periods_within_tolerance",
-            "worst_period_total_error", "first_origin_date", "last_origin_date")
-DRIVERS = ("period_grain", "period_start", "driver_level", "team", "feature", "model_id",
-           "volume_unit", "events_described", "prior_cost", "current_cost", "cost_change")
+ROI_SUMMARY = (
+    "month_start",
+    "portfolio",
+    "value_methods",
+    "spend",
+    "value",
+    "credited_value",
+    "roi",
+    "previous_month_spend",
+    "spend_growth",
+    "top_mover_feature_id",
+    "top_mover_spend_change",
+    "reporting_currency",
+)
+FEATURE_ROI = (
+    "week_start",
+    "feature_id",
+    "feature_name",
+    "team",
+    "portfolio",
+    "cost",
+    "credited_value",
+    "margin",
+    "roi",
+    "is_loss_making",
+)
+BACKTEST = (
+    "team",
+    "horizon_days",
+    "backtest_status",
+    "origins",
+    "scored_days",
+    "scored_event_days",
+    "mape",
+    "coverage_80",
+    "coverage_95",
+    "mape_excluding_event_days",
+    "coverage_80_excluding_event_days",
+    "period_total_tolerance",
+    "periods_scored",
+    "periods_within_tolerance",
+    "worst_period_total_error",
+    "first_origin_date",
+    "last_origin_date",
+)
+DRIVERS = (
+    "period_grain",
+    "period_start",
+    "driver_level",
+    "team",
+    "feature",
+    "model_id",
+    "volume_unit",
+    "events_described",
+    "prior_cost",
+    "current_cost",
+    "cost_change",
+)
 ENVIRONMENT = ("charge_date", "environment", "effective_cost_reporting")
 BUDGET = ("budget_month", "team", "budget_amount")
 CAPTIONS = {
@@ -71,9 +117,17 @@ def build(marts: PublishedMarts, labels: RoleLabels, manifest: Path, period: Per
         days = marts.period_days(period)
     except NoPublishedData as empty:
         page, email = render_html("no_data.html.j2", **context, reason=str(empty))
-        return Rendered(kind, period.key, "report", title, page, email,
-                        f"{title}\n\nNo published data for this period: {empty}\n",
-                        pdf=pdf_of(page), has_data=False)
+        return Rendered(
+            kind,
+            period.key,
+            "report",
+            title,
+            page,
+            email,
+            f"{title}\n\nNo published data for this period: {empty}\n",
+            pdf=pdf_of(page),
+            has_data=False,
+        )
     words = {m: labels.of(ROLE, m) for m in ("total_cost", "feature_roi", "budget_burn")}
     words["credited_value"] = labels.plain["credited_feature_value"]
     currency = weekly._currency(marts)
@@ -85,21 +139,31 @@ def build(marts: PublishedMarts, labels: RoleLabels, manifest: Path, period: Per
         {"mart_finance__unit_cost": weekly.UNIT_COST},
         "select period_start as day, sum(effective_cost) as spend from mart_finance__unit_cost"
         " where period_grain = 'day' and period_start >= ? and period_start < ?"
-        " group by 1 order by 1", [period.start, period.end],
+        " group by 1 order by 1",
+        [period.start, period.end],
     )
     month = Period.month_of(period.last_day)
     forecast = marts.rows(
-        "mart_finance__forecast_period_totals", weekly.FORECAST,
-        "team = 'all' and period_grain = 'month' and period_start >= ?", [month.start],
-        order_by="period_start", limit=1,
+        "mart_finance__forecast_period_totals",
+        weekly.FORECAST,
+        "team = 'all' and period_grain = 'month' and period_start >= ?",
+        [month.start],
+        order_by="period_start",
+        limit=1,
     )
     forecast = forecast[0] if forecast else None
-    backtest = marts.rows("mart_finance__forecast_backtest", BACKTEST,
-                          "team = 'all' and horizon_days = 7")
+    backtest = marts.rows(
+        "mart_finance__forecast_backtest", BACKTEST, "team = 'all' and horizon_days = 7"
+    )
     backtest = backtest[0] if backtest else None
 
-    portfolios = marts.rows("mart_leadership__roi_summary", ROI_SUMMARY, "month_start = ?",
-                            [month.start], order_by="spend desc, portfolio")
+    portfolios = marts.rows(
+        "mart_leadership__roi_summary",
+        ROI_SUMMARY,
+        "month_start = ?",
+        [month.start],
+        order_by="spend desc, portfolio",
+    )
     weeks = _weeks(period)
     features = marts.query(
         {"mart_product__feature_roi": FEATURE_ROI},
@@ -110,14 +174,18 @@ def build(marts: PublishedMarts, labels: RoleLabels, manifest: Path, period: Per
         "      else (sum(credited_value) - sum(cost)) / sum(cost) end as roi,"
         " count(*) as weeks"
         " from mart_product__feature_roi where week_start in (select unnest(?::date[]))"
-        " group by feature_id order by roi nulls last, feature_id", [weeks],
+        " group by feature_id order by roi nulls last, feature_id",
+        [weeks],
     )
     losing = [f for f in features if f["roi"] is not None and f["roi"] < 0]
 
     movers = marts.rows(
-        "mart_ops__cost_drivers", DRIVERS,
+        "mart_ops__cost_drivers",
+        DRIVERS,
         "period_grain = ? and period_start = ? and driver_level = 'item'",
-        [period.grain, period.start], order_by="abs(cost_change) desc, team, feature", limit=6,
+        [period.grain, period.start],
+        order_by="abs(cost_change) desc, team, feature",
+        limit=6,
     )
     told = _narrative(marts.path, manifest, period)
     environments = marts.query(
@@ -127,47 +195,84 @@ def build(marts: PublishedMarts, labels: RoleLabels, manifest: Path, period: Per
         " where charge_date in (select unnest(?::date[])) group by 1 order by cost desc",
         [list(days)],
     )
-    alerts = marts.rows("mart_ops__alerts", weekly.ALERTS,
-                        "alert_date >= ? and alert_date < ?", [period.start, period.end],
-                        order_by="alert_date, team, alert_kind")
-    recommendations = marts.rows("mart_ops__recommendations", weekly.RECOMMENDATIONS,
-                                 order_by="estimated_monthly_saving desc, kind, team, feature")
+    alerts = marts.rows(
+        "mart_ops__alerts",
+        weekly.ALERTS,
+        "alert_date >= ? and alert_date < ?",
+        [period.start, period.end],
+        order_by="alert_date, team, alert_kind",
+    )
+    recommendations = marts.rows(
+        "mart_ops__recommendations",
+        weekly.RECOMMENDATIONS,
+        order_by="estimated_monthly_saving desc, kind, team, feature",
+    )
     saving = sum((r["estimated_monthly_saving"] or Decimal(0)) for r in recommendations)
 
     charts = [
-        _spend_chart(daily, budget, forecast, period, month, words, currency,
-                     _budget(marts, Period.month_of(forecast["period_start"]))["budget"]
-                     if forecast else None),
+        _spend_chart(
+            daily,
+            budget,
+            forecast,
+            period,
+            month,
+            words,
+            currency,
+            _budget(marts, Period.month_of(forecast["period_start"]))["budget"]
+            if forecast
+            else None,
+        ),
         _roi_chart(features, words),
         _environment_chart(environments, words, currency),
         _movers_chart(movers, period, words, currency),
     ]
     context.update(
-        words=words, currency=currency, money=m, percent=percent, days=len(days),
-        partial=None if len(days) == (period.end - period.start).days else
-        f"Only {len(days)} of the period's {(period.end - period.start).days} days are"
+        words=words,
+        currency=currency,
+        money=m,
+        percent=percent,
+        days=len(days),
+        partial=None
+        if len(days) == (period.end - period.start).days
+        else f"Only {len(days)} of the period's {(period.end - period.start).days} days are"
         " published final; the figures cover those.",
-        spend=m(total), budget=m(budget["budget"]) if budget["budget"] is not None else "n/a",
+        spend=m(total),
+        budget=m(budget["budget"]) if budget["budget"] is not None else "n/a",
         budget_note=budget["note"],
         burn=percent(total / budget["budget"]) if budget["budget"] else "n/a",
-        forecast=forecast, month_label=month.label, backtest=backtest,
+        forecast=forecast,
+        month_label=month.label,
+        backtest=backtest,
         backtest_text=_backtest_text(backtest),
-        portfolios=portfolios, features=features, losing=losing, weeks=weeks,
-        movers=movers, narrative=told, environments=environments,
+        portfolios=portfolios,
+        features=features,
+        losing=losing,
+        weeks=weeks,
+        movers=movers,
+        narrative=told,
+        environments=environments,
         env_total=sum((e["cost"] for e in environments), Decimal(0)),
-        alerts=alerts, recommendations=recommendations, saving=m(saving),
-        charts=charts, captions=CAPTIONS,
+        alerts=alerts,
+        recommendations=recommendations,
+        saving=m(saving),
+        charts=charts,
+        captions=CAPTIONS,
     )
     page, email = render_html("leadership.html.j2", **context)
-    text = (f"{title}\n\n{words['total_cost']}: {m(total)} against a budget of "
-            f"{context['budget']} ({context['burn']}).\n{told}\n"
-            + (f"Negative {words['feature_roi']}: "
-               + ", ".join(f"{f['feature_id']} ({percent(f['roi'])})" for f in losing) + "\n"
-               if losing else "")
-            + f"Open recommendations: {len(recommendations)}, est. {m(saving)} a month.\n"
-            "The full report is attached as a PDF.\n")
-    return Rendered(kind, period.key, "report", title, page, email, text, charts,
-                    pdf=pdf_of(page))
+    text = (
+        f"{title}\n\n{words['total_cost']}: {m(total)} against a budget of "
+        f"{context['budget']} ({context['burn']}).\n{told}\n"
+        + (
+            f"Negative {words['feature_roi']}: "
+            + ", ".join(f"{f['feature_id']} ({percent(f['roi'])})" for f in losing)
+            + "\n"
+            if losing
+            else ""
+        )
+        + f"Open recommendations: {len(recommendations)}, est. {m(saving)} a month.\n"
+        "The full report is attached as a PDF.\n"
+    )
+    return Rendered(kind, period.key, "report", title, page, email, text, charts, pdf=pdf_of(page))
 
 
 def _weeks(period: Period) -> list:
@@ -177,8 +282,11 @@ def _weeks(period: Period) -> list:
     if period.grain == "week":
         return [period.start]
     first = Period.week_of(period.start).start
-    return [first + timedelta(days=7 * i) for i in range(7)
-            if first + timedelta(days=7 * i) < period.end]
+    return [
+        first + timedelta(days=7 * i)
+        for i in range(7)
+        if first + timedelta(days=7 * i) < period.end
+    ]
 
 
 def _budget(marts: PublishedMarts, period: Period) -> dict:
@@ -189,7 +297,8 @@ def _budget(marts: PublishedMarts, period: Period) -> dict:
     rows = marts.query(
         {"sem_budgets_converted": BUDGET},
         "select budget_month, sum(budget_amount) as budget from sem_budgets_converted"
-        " where budget_month in (select unnest(?::date[])) group by 1 order by 1", [months],
+        " where budget_month in (select unnest(?::date[])) group by 1 order by 1",
+        [months],
     )
     if not rows:
         return {"budget": None, "note": "no budget is set for these days"}
@@ -214,8 +323,11 @@ def _narrative(warehouse: Path, manifest: Path, period: Period) -> str:
 
 def _backtest_text(b: dict | None) -> str:
     if not b or b["backtest_status"] != "ok":
-        return ("The 7-day forecast has not been backtested yet"
-                + (f" ({b['backtest_status']})" if b else "") + ".")
+        return (
+            "The 7-day forecast has not been backtested yet"
+            + (f" ({b['backtest_status']})" if b else "")
+            + "."
+        )
     text = ""
     if b["periods_scored"]:
         weeks = b["periods_scored"]
@@ -235,9 +347,11 @@ def _backtest_text(b: dict | None) -> str:
     if b["scored_event_days"]:
         ordinary_error = percent(b["mape_excluding_event_days"])
         ordinary_cover = percent(b["coverage_80_excluding_event_days"], digits=0)
-        text += (f" Leaving out the {b['scored_event_days']} event days (campaigns, switches),"
-                 f" which no model of past spend foresees: {ordinary_error} off,"
-                 f" {ordinary_cover} in the 80% band.")
+        text += (
+            f" Leaving out the {b['scored_event_days']} event days (campaigns, switches),"
+            f" which no model of past spend foresees: {ordinary_error} off,"
+            f" {ordinary_cover} in the 80% band."
+        )
     return text
 
 
@@ -247,8 +361,9 @@ def _backtest_text(b: dict | None) -> str:
 def _spend_chart(daily, budget, forecast, period, month, words, currency, next_budget) -> Chart:
     """Cumulative spend of the period against its budget; the forecast band at the month's
     end when the month is still open, else the next month's forecast beside it."""
-    open_month = bool(forecast and forecast["forecast_status"] == "ok"
-                      and forecast["period_start"] == month.start)
+    open_month = bool(
+        forecast and forecast["forecast_status"] == "ok" and forecast["period_start"] == month.start
+    )
     beside = bool(forecast and forecast["forecast_status"] == "ok" and not open_month)
     if beside:
         fig, (ax, side) = figure(7.0, 3.0, width_ratios=[3, 1])
@@ -259,20 +374,39 @@ def _spend_chart(daily, budget, forecast, period, month, words, currency, next_b
     for r in daily:
         running += float(r["spend"])
         cumulative.append(running)
-    ax.plot(days, cumulative, color="#2680c2", linewidth=2,
-            label=f"{words['total_cost']} (cumulative)")
+    ax.plot(
+        days, cumulative, color="#2680c2", linewidth=2, label=f"{words['total_cost']} (cumulative)"
+    )
     if budget["budget"] is not None:
-        ax.axhline(float(budget["budget"]), color="#ab091e", linestyle="--", linewidth=1.2,
-                   label="Budget")
+        ax.axhline(
+            float(budget["budget"]), color="#ab091e", linestyle="--", linewidth=1.2, label="Budget"
+        )
     if open_month:
         end = forecast["period_end"]
         span = [end, end + timedelta(days=1)]
-        ax.fill_between(span, float(forecast["lo95"]), float(forecast["hi95"]),
-                        color="#9fb3c8", alpha=0.6, label="Forecast 95%")
-        ax.fill_between(span, float(forecast["lo80"]), float(forecast["hi80"]),
-                        color="#486581", alpha=0.7, label="Forecast 80%")
-        ax.plot([end], [float(forecast["forecast_total"])], "o", color="#102a43",
-                label="Month-end forecast")
+        ax.fill_between(
+            span,
+            float(forecast["lo95"]),
+            float(forecast["hi95"]),
+            color="#9fb3c8",
+            alpha=0.6,
+            label="Forecast 95%",
+        )
+        ax.fill_between(
+            span,
+            float(forecast["lo80"]),
+            float(forecast["hi80"]),
+            color="#486581",
+            alpha=0.7,
+            label="Forecast 80%",
+        )
+        ax.plot(
+            [end],
+            [float(forecast["forecast_total"])],
+            "o",
+            color="#102a43",
+            label="Month-end forecast",
+        )
     ax.set_ylabel(currency)
     ax.legend(loc="upper left", fontsize=7, frameon=False)
     for label in ax.get_xticklabels():
@@ -281,12 +415,22 @@ def _spend_chart(daily, budget, forecast, period, month, words, currency, next_b
     if beside:
         point = float(forecast["forecast_total"])
         side.bar([0], [point], color="#486581", width=0.5)
-        side.errorbar([0], [point], yerr=[[point - float(forecast["lo95"])],
-                                          [float(forecast["hi95"]) - point]],
-                      color="#9fb3c8", capsize=8, linewidth=1)
-        side.errorbar([0], [point], yerr=[[point - float(forecast["lo80"])],
-                                          [float(forecast["hi80"]) - point]],
-                      color="#102a43", capsize=4, linewidth=2)
+        side.errorbar(
+            [0],
+            [point],
+            yerr=[[point - float(forecast["lo95"])], [float(forecast["hi95"]) - point]],
+            color="#9fb3c8",
+            capsize=8,
+            linewidth=1,
+        )
+        side.errorbar(
+            [0],
+            [point],
+            yerr=[[point - float(forecast["lo80"])], [float(forecast["hi80"]) - point]],
+            color="#102a43",
+            capsize=4,
+            linewidth=2,
+        )
         if next_budget is not None:
             side.axhline(float(next_budget), color="#ab091e", linestyle="--", linewidth=1.2)
         side.set_xticks([0], [f"{forecast['period_start']:%b %Y}\nforecast"])
@@ -329,8 +473,11 @@ def _environment_chart(environments, words, currency) -> Chart:
 def _movers_chart(movers, period, words, currency) -> Chart:
     fig, ax = figure(7.0, 2.6)
     if movers:
-        names = [f"{r['team']} / {r['feature'] or 'shared'}"
-                 + (f" / {r['model_id']}" if r["model_id"] else "") for r in movers]
+        names = [
+            f"{r['team']} / {r['feature'] or 'shared'}"
+            + (f" / {r['model_id']}" if r["model_id"] else "")
+            for r in movers
+        ]
         values = [float(r["cost_change"]) for r in movers]
         ax.barh(names, values, color=["#ab091e" if v > 0 else "#3ebd93" for v in values])
         ax.invert_yaxis()
@@ -338,8 +485,15 @@ def _movers_chart(movers, period, words, currency) -> Chart:
         ax.set_xlabel(f"Change in {words['total_cost']} ({currency})")
     else:
         ax.axis("off")
-        ax.text(0.5, 0.5, f"No {period.grain} before this one to compare with",
-                ha="center", va="center", fontsize=10, color="#486581")
+        ax.text(
+            0.5,
+            0.5,
+            f"No {period.grain} before this one to compare with",
+            ha="center",
+            va="center",
+            fontsize=10,
+            color="#486581",
+        )
     fig.tight_layout()
     chart = Chart("top_movers", CAPTIONS["top_movers"], png_of(fig))
     close(fig)

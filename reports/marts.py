@@ -173,8 +173,13 @@ class PublishedMarts:
             )
 
     def rows(
-        self, mart: str, columns: Sequence[str], where: str = "", params: Sequence = (),
-        order_by: str = "", limit: int | None = None,
+        self,
+        mart: str,
+        columns: Sequence[str],
+        where: str = "",
+        params: Sequence = (),
+        order_by: str = "",
+        limit: int | None = None,
     ) -> list[dict]:
         """The mart's rows as dicts of Python values (DECIMAL stays Decimal).
 
@@ -200,7 +205,11 @@ class PublishedMarts:
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     def frame(
-        self, mart: str, columns: Sequence[str], where: str = "", params: Sequence = (),
+        self,
+        mart: str,
+        columns: Sequence[str],
+        where: str = "",
+        params: Sequence = (),
         order_by: str = "",
     ) -> pd.DataFrame:
         """The mart's rows as a DataFrame, for charts (money as float)."""
@@ -210,9 +219,12 @@ class PublishedMarts:
 
     def final_days(self) -> list[date]:
         self.require("ops_day_status", ("landing_date", "is_final_day"))
-        return [d for (d,) in self.con.execute(
-            "select distinct landing_date from ops_day_status where is_final_day order by 1"
-        ).fetchall()]
+        return [
+            d
+            for (d,) in self.con.execute(
+                "select distinct landing_date from ops_day_status where is_final_day order by 1"
+            ).fetchall()
+        ]
 
     def status(self) -> DataStatus:
         days = self.final_days()
@@ -242,8 +254,16 @@ class PublishedMarts:
     def _gate_runs(self) -> list[GateRun]:
         """Every gate run on record, oldest first: the ops log when there is one (it is
         written at once, so it knows of a block after the last publish), else the file's copy."""
-        columns = ("gate", "run_id", "window_start", "window_end", "success",
-                   "blocking_failures", "warnings", "recorded_at")
+        columns = (
+            "gate",
+            "run_id",
+            "window_start",
+            "window_end",
+            "success",
+            "blocking_failures",
+            "warnings",
+            "recorded_at",
+        )
         if self.ops_dir is not None and Path(self.ops_dir).exists():
             table = read_gate_log(Path(self.ops_dir)).select(list(columns))
             records = table.to_pylist()
@@ -293,9 +313,39 @@ def _day_list(days: list[date]) -> str:
     return f"{days[0]} .. {days[-1]}"
 
 
-_SQL_WORDS = {"as", "and", "or", "not", "filter", "where", "null", "nulls", "last", "first", "is",
-              "distinct", "case", "when", "then", "else", "end", "true", "false", "desc", "asc",
-              "group", "by", "all", "in", "between", "like", "interval", "day", "month", "week"}
+_SQL_WORDS = {
+    "as",
+    "and",
+    "or",
+    "not",
+    "filter",
+    "where",
+    "null",
+    "nulls",
+    "last",
+    "first",
+    "is",
+    "distinct",
+    "case",
+    "when",
+    "then",
+    "else",
+    "end",
+    "true",
+    "false",
+    "desc",
+    "asc",
+    "group",
+    "by",
+    "all",
+    "in",
+    "between",
+    "like",
+    "interval",
+    "day",
+    "month",
+    "week",
+}
 
 
 def _named_columns(expressions: Iterable[str]) -> list[str]:
@@ -315,8 +365,9 @@ def _named_columns(expressions: Iterable[str]) -> list[str]:
 
 def _held_back(runs: list[GateRun], published_at: datetime | None) -> list[GateRun]:
     """Blocked gate runs newer than the last publication: those windows are not in the marts."""
-    return [r for r in runs if not r.success and (published_at is None
-                                                  or r.recorded_at > published_at)]
+    return [
+        r for r in runs if not r.success and (published_at is None or r.recorded_at > published_at)
+    ]
 
 
 @dataclass(frozen=True)
@@ -330,8 +381,10 @@ class RoleLabels:
     def load(cls, manifest_path: Path) -> RoleLabels:
         manifest = load_semantic_manifest(Path(manifest_path))
         by_role = {
-            role: {m["name"]: m["config"]["meta"]["roles"][role]["label"]
-                   for m in role_metrics(manifest)}
+            role: {
+                m["name"]: m["config"]["meta"]["roles"][role]["label"]
+                for m in role_metrics(manifest)
+            }
             for role in ROLES
         }
         plain = {m["name"]: m.get("label") or m["name"] for m in manifest["metrics"]}
@@ -362,8 +415,13 @@ def money(
     elif digits == 2:
         text = format_currency(abs(value), currency, locale="en_US")
     else:
-        text = format_currency(abs(value), currency, format="\u00a4#,##0." + "0" * digits,
-                               locale="en_US", currency_digits=False)
+        text = format_currency(
+            abs(value),
+            currency,
+            format="\u00a4#,##0." + "0" * digits,
+            locale="en_US",
+            currency_digits=False,
+        )
     if value < 0:
         return "-" + text
     return ("+" if signed else "") + text

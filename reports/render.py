@@ -112,8 +112,12 @@ def figure(width: float = 7.0, height: float = 3.0, width_ratios: list[float] | 
 
     plt.rcParams.update({"font.size": 9, "axes.spines.top": False, "axes.spines.right": False})
     if width_ratios:
-        return plt.subplots(1, len(width_ratios), figsize=(width, height),
-                            gridspec_kw={"width_ratios": width_ratios})
+        return plt.subplots(
+            1,
+            len(width_ratios),
+            figsize=(width, height),
+            gridspec_kw={"width_ratios": width_ratios},
+        )
     return plt.subplots(figsize=(width, height))
 
 
@@ -164,19 +168,23 @@ def archived(home: Path) -> list[dict]:
                 continue
             for page in sorted(folder.glob("[!.]*.html")):
                 pdf = page.with_suffix(".pdf")
-                found.append({
-                    "kind": kind, "period": folder.name, "name": page.stem,
-                    "html": page.relative_to(root).as_posix(),
-                    "pdf": pdf.relative_to(root).as_posix() if pdf.exists() else None,
-                    "title": _title_of(page),
-                })
+                found.append(
+                    {
+                        "kind": kind,
+                        "period": folder.name,
+                        "name": page.stem,
+                        "html": page.relative_to(root).as_posix(),
+                        "pdf": pdf.relative_to(root).as_posix() if pdf.exists() else None,
+                        "title": _title_of(page),
+                    }
+                )
     return found
 
 
 def _title_of(page: Path) -> str:
     text = page.read_text(encoding="utf-8", errors="replace")
     start, end = text.find("<title>"), text.find("</title>")
-    return html.unescape(text[start + 7:end]) if 0 <= start < end else page.stem
+    return html.unescape(text[start + 7 : end]) if 0 <= start < end else page.stem
 
 
 def write_index(home: Path) -> Path:
@@ -184,8 +192,13 @@ def write_index(home: Path) -> Path:
     root = reports_root(home)
     root.mkdir(parents=True, exist_ok=True)
     entries = archived(home)
-    page = environment().get_template("index.html.j2").render(
-        kinds=KINDS, entries=entries,
+    page = (
+        environment()
+        .get_template("index.html.j2")
+        .render(
+            kinds=KINDS,
+            entries=entries,
+        )
     )
     target = root / "index.html"
     _write_atomically(target, page.encode())

@@ -87,8 +87,9 @@ def plan(params: dict | None, data_interval_end, run_after) -> dict[str, str]:
     return {"week": week.key, "month": month.key, "run_day": moment.date().isoformat()}
 
 
-def _already_reported(settings, kind: str, period: Period, names_keys: list[tuple[str, str,
-                      list[str]]]) -> bool:
+def _already_reported(
+    settings, kind: str, period: Period, names_keys: list[tuple[str, str, list[str]]]
+) -> bool:
     """True when every report is archived and the delivery log has it sent to every
     address: a later run (the next publication) leaves what was mailed as it was."""
     from contextlib import closing
@@ -100,8 +101,11 @@ def _already_reported(settings, kind: str, period: Period, names_keys: list[tupl
     if not all((folder / f"{name}.pdf").exists() for name, _, _ in names_keys):
         return False
     with closing(DeliveryLog(delivery_log_path(settings.ops_dir))) as book:
-        return all(book.status(key, EMAIL, address) == "sent"
-                   for _, key, addresses in names_keys for address in addresses)
+        return all(
+            book.status(key, EMAIL, address) == "sent"
+            for _, key, addresses in names_keys
+            for address in addresses
+        )
 
 
 def latest_whole_periods(settings) -> dict[str, Period]:
@@ -124,10 +128,16 @@ class Mailer:
 
     def send(self, report: Rendered, key: str, recipient: str, team: str | None) -> str:
         return deliver_email_once(
-            self.ops_dir, key, recipient, lambda sender: report_email(report, key, sender,
-                                                                      recipient),
-            kind=report.kind, day=report.period_key, team=team, policy=self.policy,
-            smtp_conn_id=self.smtp_conn_id, get_connection=self.get_connection,
+            self.ops_dir,
+            key,
+            recipient,
+            lambda sender: report_email(report, key, sender, recipient),
+            kind=report.kind,
+            day=report.period_key,
+            team=team,
+            policy=self.policy,
+            smtp_conn_id=self.smtp_conn_id,
+            get_connection=self.get_connection,
         )
 
 
@@ -144,10 +154,15 @@ def report_email(report: Rendered, key: str, sender: str, recipient: str) -> Ema
     msg.add_alternative(report.email_html, subtype="html")
     html_part = msg.get_payload()[1]
     for chart in report.charts:
-        html_part.add_related(chart.png, "image", "png", cid=f"<{chart.cid}>",
-                              filename=f"{chart.name}.png")
-    msg.add_attachment(report.pdf, maintype="application", subtype="pdf",
-                       filename=f"costbridge-{report.kind}-{report.period_key}-{report.name}.pdf")
+        html_part.add_related(
+            chart.png, "image", "png", cid=f"<{chart.cid}>", filename=f"{chart.name}.png"
+        )
+    msg.add_attachment(
+        report.pdf,
+        maintype="application",
+        subtype="pdf",
+        filename=f"costbridge-{report.kind}-{report.period_key}-{report.name}.pdf",
+    )
     return msg
 
 
@@ -156,8 +171,14 @@ def _open(settings, reader: str) -> PublishedMarts:
 
 
 def weekly_reports(
-    settings, period: Period, *, manifest: Path | None = None, teams: list[str] | None = None,
-    send: bool = False, require_final: bool = False, mailer: Mailer | None = None,
+    settings,
+    period: Period,
+    *,
+    manifest: Path | None = None,
+    teams: list[str] | None = None,
+    send: bool = False,
+    require_final: bool = False,
+    mailer: Mailer | None = None,
 ) -> list[ReportRun]:
     """Each team's weekly report for one week: rendered, archived, and (send) mailed to its lead."""
     manifest = manifest or semantic_manifest(settings)
@@ -171,27 +192,40 @@ def weekly_reports(
         leads = weekly.leads(marts)
         known = weekly.teams(marts)
         if unknown := sorted(set(teams or ()) - set(known)):
-            raise ValueError(f"no team {', '.join(unknown)} in the teams seed:"
-                             f" one of {', '.join(known)}")
+            raise ValueError(
+                f"no team {', '.join(unknown)} in the teams seed: one of {', '.join(known)}"
+            )
         chosen = teams or known
-        if require_final and _already_reported(settings, weekly.KIND, period, [
-            (t, f"report:{weekly.KIND}:{period.key}:{t}",
-             destinations(leads[t].email if t in leads else None)) for t in chosen
-        ]):
+        if require_final and _already_reported(
+            settings,
+            weekly.KIND,
+            period,
+            [
+                (
+                    t,
+                    f"report:{weekly.KIND}:{period.key}:{t}",
+                    destinations(leads[t].email if t in leads else None),
+                )
+                for t in chosen
+            ],
+        ):
             reason = f"the weekly team reports of {period.key} are archived and mailed already"
             log.info("%s", reason)
             return [ReportRun(weekly.KIND, period.key, "*", "skipped", reason)]
         for team in chosen:
             report = weekly.build(marts, labels, manifest, period, team, leads.get(team))
-            run = ReportRun(weekly.KIND, period.key, team,
-                            "rendered" if report.has_data else "no_data")
+            run = ReportRun(
+                weekly.KIND, period.key, team, "rendered" if report.has_data else "no_data"
+            )
             run.files = {k: str(v) for k, v in write_report(settings.home, report).items()}
             if send and report.has_data:
                 lead = leads.get(team)
                 addresses = destinations(lead.email if lead else None)
                 if not addresses:
-                    run.warning = (f"team {team} has no lead address in the seed team_leads:"
-                                   f" its weekly report {period.key} is archived, not mailed")
+                    run.warning = (
+                        f"team {team} has no lead address in the seed team_leads:"
+                        f" its weekly report {period.key} is archived, not mailed"
+                    )
                     log.warning("%s", run.warning)
                 key = f"report:{weekly.KIND}:{period.key}:{team}"
                 for address in addresses:
@@ -201,8 +235,13 @@ def weekly_reports(
 
 
 def leadership_report(
-    settings, period: Period, *, manifest: Path | None = None, send: bool = False,
-    require_final: bool = False, mailer: Mailer | None = None,
+    settings,
+    period: Period,
+    *,
+    manifest: Path | None = None,
+    send: bool = False,
+    require_final: bool = False,
+    mailer: Mailer | None = None,
 ) -> ReportRun:
     """The leadership ROI report of one week or month: rendered, archived, (send) mailed."""
     manifest = manifest or semantic_manifest(settings)
@@ -212,12 +251,17 @@ def leadership_report(
         if require_final and (reason := marts.not_reportable(period)):
             log.info("%s skipped: %s", kind, reason)
             return ReportRun(kind, period.key, "report", "skipped", reason)
-        recipients = [r["email"] for r in marts.rows("report_recipients", RECIPIENTS,
-                                                     "report_kind = ?", [kind],
-                                                     order_by="email")]
+        recipients = [
+            r["email"]
+            for r in marts.rows(
+                "report_recipients", RECIPIENTS, "report_kind = ?", [kind], order_by="email"
+            )
+        ]
         key = f"report:{kind}:{period.key}"
-        if require_final and recipients and _already_reported(
-            settings, kind, period, [("report", key, recipients)]
+        if (
+            require_final
+            and recipients
+            and _already_reported(settings, kind, period, [("report", key, recipients)])
         ):
             reason = f"the {kind} report of {period.key} is archived and mailed already"
             log.info("%s", reason)

@@ -105,9 +105,16 @@ def read_summary(warehouse: Path) -> SpendSummary:
     finally:
         con.close()
     return SpendSummary(
-        currency, first_day, last_day, total, by_team, top_feature,
-        jumps[0] if jumps else None, [(day, list(missing)) for day, missing in provisional],
-        alerts, [PeriodForecast(*row) for row in forecasts],
+        currency,
+        first_day,
+        last_day,
+        total,
+        by_team,
+        top_feature,
+        jumps[0] if jumps else None,
+        [(day, list(missing)) for day, missing in provisional],
+        alerts,
+        [PeriodForecast(*row) for row in forecasts],
     )
 
 
@@ -129,15 +136,22 @@ def print_summary(warehouse: Path, semantic_manifest: Path | None = None) -> Non
         for day, missing in s.provisional_days:
             print(f"      {day}  waiting for {', '.join(missing)}")
     for f in s.forecasts:
-        period = (f"{f.period_start:%B %Y}" if f.period_grain == "month"
-                  else f"Q{(f.period_start.month - 1) // 3 + 1} {f.period_start.year}")
+        period = (
+            f"{f.period_start:%B %Y}"
+            if f.period_grain == "month"
+            else f"Q{(f.period_start.month - 1) // 3 + 1} {f.period_start.year}"
+        )
         if f.forecast_status != "ok":
-            print(f"    forecast to the end of {period}: {f.forecast_status}"
-                  f" ({f.training_days} final days to train on)")
+            print(
+                f"    forecast to the end of {period}: {f.forecast_status}"
+                f" ({f.training_days} final days to train on)"
+            )
             continue
-        print(f"    forecast to the end of {period} (as of {f.as_of_date}):"
-              f" {money(f.forecast_total)}, 80% {money(f.lo80)} .. {money(f.hi80)},"
-              f" 95% {money(f.lo95)} .. {money(f.hi95)}")
+        print(
+            f"    forecast to the end of {period} (as of {f.as_of_date}):"
+            f" {money(f.forecast_total)}, 80% {money(f.lo80)} .. {money(f.hi80)},"
+            f" 95% {money(f.lo95)} .. {money(f.hi95)}"
+        )
     print(f"    alerts raised (mart_ops__alerts): {len(s.alerts)}")
     for day, severity, kind, message in s.alerts:
         print(f"      {day}  {severity:<8} {kind:<16} {message}")

@@ -42,15 +42,46 @@ ROLE = "engineering"
 READER = "the weekly team report (reports/weekly.py)"
 TOP = 5
 
-UNIT_COST = ("period_grain", "period_start", "team", "effective_cost", "reporting_currency",
-             "team_month_budget", "team_month_to_date_cost", "team_budget_burn", "month_start")
-FORECAST = ("team", "period_grain", "period_start", "period_end", "forecast_status",
-            "training_days", "actual_to_date", "forecast_total", "lo80", "hi80", "lo95", "hi95",
-            "as_of_date", "reporting_currency")
+UNIT_COST = (
+    "period_grain",
+    "period_start",
+    "team",
+    "effective_cost",
+    "reporting_currency",
+    "team_month_budget",
+    "team_month_to_date_cost",
+    "team_budget_burn",
+    "month_start",
+)
+FORECAST = (
+    "team",
+    "period_grain",
+    "period_start",
+    "period_end",
+    "forecast_status",
+    "training_days",
+    "actual_to_date",
+    "forecast_total",
+    "lo80",
+    "hi80",
+    "lo95",
+    "hi95",
+    "as_of_date",
+    "reporting_currency",
+)
 FACT = ("charge_date", "team", "feature", "model_id", "effective_cost_reporting")
 ALERTS = ("alert_date", "team", "alert_kind", "severity", "message", "events")
-RECOMMENDATIONS = ("kind", "team", "feature", "environment", "model_id", "confidence",
-                   "evidence", "estimated_monthly_saving", "reporting_currency")
+RECOMMENDATIONS = (
+    "kind",
+    "team",
+    "feature",
+    "environment",
+    "model_id",
+    "confidence",
+    "evidence",
+    "estimated_monthly_saving",
+    "reporting_currency",
+)
 EVENTS = ("event_name", "kind", "start_date", "end_date", "team", "feature", "description")
 LEADS = ("team", "lead_name", "email")
 
@@ -67,8 +98,10 @@ def teams(marts: PublishedMarts) -> list[str]:
 
 
 def leads(marts: PublishedMarts) -> dict[str, Lead]:
-    return {r["team"]: Lead(r["team"], r["lead_name"], (r["email"] or "").strip() or None)
-            for r in marts.rows("team_leads", LEADS)}
+    return {
+        r["team"]: Lead(r["team"], r["lead_name"], (r["email"] or "").strip() or None)
+        for r in marts.rows("team_leads", LEADS)
+    }
 
 
 def spend(marts: PublishedMarts, team: str | None, start, end) -> tuple[Decimal | None, str | None]:
@@ -86,8 +119,14 @@ def spend(marts: PublishedMarts, team: str | None, start, end) -> tuple[Decimal 
     return row["spend"], row["currency"]
 
 
-def build(marts: PublishedMarts, labels: RoleLabels, manifest: Path, period: Period, team: str,
-          lead: Lead | None) -> Rendered:
+def build(
+    marts: PublishedMarts,
+    labels: RoleLabels,
+    manifest: Path,
+    period: Period,
+    team: str,
+    lead: Lead | None,
+) -> Rendered:
     """Render one team's report for one week (the no-data page when the week has no final day)."""
     title = f"{team}: AI cost, {period.label} ({period.key})"
     status = marts.status()
@@ -96,9 +135,17 @@ def build(marts: PublishedMarts, labels: RoleLabels, manifest: Path, period: Per
         days = marts.period_days(period)
     except NoPublishedData as empty:
         page, email = render_html("no_data.html.j2", **context, reason=str(empty))
-        return Rendered(KIND, period.key, team, title, page, email,
-                        f"{title}\n\nNo published data for this period: {empty}\n",
-                        pdf=pdf_of(page), has_data=False)
+        return Rendered(
+            KIND,
+            period.key,
+            team,
+            title,
+            page,
+            email,
+            f"{title}\n\nNo published data for this period: {empty}\n",
+            pdf=pdf_of(page),
+            has_data=False,
+        )
     # Everything below reads the week's final days only.
     week_spend, currency = spend(marts, team, period.start, period.end)
     # The week has published final days: a team with no row in them spent nothing.
@@ -112,53 +159,89 @@ def build(marts: PublishedMarts, labels: RoleLabels, manifest: Path, period: Per
 
     burn = marts.rows(
         "mart_finance__unit_cost",
-        ("period_start", "month_start", "team_month_budget", "team_month_to_date_cost",
-         "team_budget_burn"),
+        (
+            "period_start",
+            "month_start",
+            "team_month_budget",
+            "team_month_to_date_cost",
+            "team_budget_burn",
+        ),
         "period_grain = 'day' and team = ? and period_start >= ? and period_start < ?",
-        [team, period.start, period.end], order_by="period_start desc", limit=1,
+        [team, period.start, period.end],
+        order_by="period_start desc",
+        limit=1,
     )
     month = Period.month_of(period.last_day)
     forecasts = marts.rows(
-        "mart_finance__forecast_period_totals", FORECAST,
-        "team = ? and period_grain = 'month' and period_start >= ?", [team, month.start],
-        order_by="period_start", limit=1,
+        "mart_finance__forecast_period_totals",
+        FORECAST,
+        "team = ? and period_grain = 'month' and period_start >= ?",
+        [team, month.start],
+        order_by="period_start",
+        limit=1,
     )
     final = list(days)
     features = _grouped(marts, "coalesce(feature, '(shared)')", team, final)
     models = _grouped(marts, "coalesce(model_id, '(no model: GPU, cloud, shared)')", team, final)
-    alerts = marts.rows("mart_ops__alerts", ALERTS,
-                        "team = ? and alert_date >= ? and alert_date < ?",
-                        [team, period.start, period.end], order_by="alert_date, alert_kind")
-    recommendations = marts.rows("mart_ops__recommendations", RECOMMENDATIONS, "team = ?",
-                                 [team], order_by="estimated_monthly_saving desc, kind, feature")
+    alerts = marts.rows(
+        "mart_ops__alerts",
+        ALERTS,
+        "team = ? and alert_date >= ? and alert_date < ?",
+        [team, period.start, period.end],
+        order_by="alert_date, alert_kind",
+    )
+    recommendations = marts.rows(
+        "mart_ops__recommendations",
+        RECOMMENDATIONS,
+        "team = ?",
+        [team],
+        order_by="estimated_monthly_saving desc, kind, feature",
+    )
     events = marts.rows(
-        "events_calendar", EVENTS,
+        "events_calendar",
+        EVENTS,
         "(team = ? or team is null) and start_date < ? and coalesce(end_date, start_date) >= ?",
-        [team, period.end, period.start], order_by="start_date, event_name",
+        [team, period.end, period.start],
+        order_by="start_date, event_name",
     )
     told = _narrative(marts.path, manifest, period, team)
     words = {m: labels.of(ROLE, m) for m in ("total_cost", "budget_burn")}
     m = lambda v: money(v, currency)  # noqa: E731
     saving = sum((r["estimated_monthly_saving"] or Decimal(0)) for r in recommendations)
     context.update(
-        team=team, lead=lead, words=words, currency=currency, days=len(days),
-        partial=None if len(days) == 7 else
-        f"Only {len(days)} of the week's 7 days are published final; the figures cover those.",
-        spend=m(week_spend), prior_label=prior.label,
+        team=team,
+        lead=lead,
+        words=words,
+        currency=currency,
+        days=len(days),
+        partial=None
+        if len(days) == 7
+        else f"Only {len(days)} of the week's 7 days are published final; the figures cover those.",
+        spend=m(week_spend),
+        prior_label=prior.label,
         prior_spend=m(prior_spend) if prior_whole else "n/a (that week is not whole)",
         change=money(change, currency, signed=True) if change is not None else "n/a",
         change_pct=percent(change_pct, signed=True) if change_pct is not None else "",
-        narrative=told, burn=burn[0] if burn else None, month_label=month.label,
-        forecast=forecasts[0] if forecasts else None, features=features, models=models,
-        alerts=alerts, recommendations=recommendations, saving=m(saving), events=events,
-        money=m, percent=percent,
+        narrative=told,
+        burn=burn[0] if burn else None,
+        month_label=month.label,
+        forecast=forecasts[0] if forecasts else None,
+        features=features,
+        models=models,
+        alerts=alerts,
+        recommendations=recommendations,
+        saving=m(saving),
+        events=events,
+        money=m,
+        percent=percent,
     )
     page, email = render_html("weekly_team.html.j2", **context, charts=[])
     return Rendered(KIND, period.key, team, title, page, email, _text(context), pdf=pdf_of(page))
 
 
-def _grouped(marts: PublishedMarts, expression: str, team: str | None, days,
-             limit: int | None = TOP) -> list[dict]:
+def _grouped(
+    marts: PublishedMarts, expression: str, team: str | None, days, limit: int | None = TOP
+) -> list[dict]:
     """The fact's effective cost on the given (final) days, grouped by an expression."""
     return marts.query(
         {"fct_ai_cost": FACT},
@@ -170,8 +253,10 @@ def _grouped(marts: PublishedMarts, expression: str, team: str | None, days,
 
 
 def _currency(marts: PublishedMarts) -> str:
-    row = marts.query({"mart_finance__unit_cost": ("reporting_currency",)},
-                      "select any_value(reporting_currency) as c from mart_finance__unit_cost")
+    row = marts.query(
+        {"mart_finance__unit_cost": ("reporting_currency",)},
+        "select any_value(reporting_currency) as c from mart_finance__unit_cost",
+    )
     return row[0]["c"] or ""
 
 
@@ -189,22 +274,34 @@ def _common(status, period: Period, title: str) -> dict:
     gate = status.last_gate.verdict if status.last_gate else "no gate run on record"
     held = f"; {len(status.held_back)} gate run(s) held days back" if status.held_back else ""
     return {
-        "title": title, "period_label": period.label, "period_key": period.key,
-        "period_start": period.start, "period_last_day": period.last_day,
+        "title": title,
+        "period_label": period.label,
+        "period_key": period.key,
+        "period_start": period.start,
+        "period_last_day": period.last_day,
         "status_line": f"data as of {as_of}, last gate {gate}{held}",
         "footer_note": "figures are effective cost in the reporting currency, final days only",
     }
 
 
 def _text(c: dict) -> str:
-    lines = [c["title"], "", f"{c['words']['total_cost']}: {c['spend']}"
-             f" ({c['change']} {c['change_pct']} against {c['prior_label']})", c["narrative"]]
+    lines = [
+        c["title"],
+        "",
+        f"{c['words']['total_cost']}: {c['spend']}"
+        f" ({c['change']} {c['change_pct']} against {c['prior_label']})",
+        c["narrative"],
+    ]
     if c["burn"]:
-        lines.append(f"{c['words']['budget_burn']}: {percent(c['burn']['team_budget_burn'])} of"
-                     f" {c['money'](c['burn']['team_month_budget'])}")
+        lines.append(
+            f"{c['words']['budget_burn']}: {percent(c['burn']['team_budget_burn'])} of"
+            f" {c['money'](c['burn']['team_month_budget'])}"
+        )
     for e in c["events"]:
         lines.append(f"Event: {e['event_name']} ({e['kind']}), {e['start_date']}")
-    lines.append(f"Alerts this week: {len(c['alerts'])}; recommendations: "
-                 f"{len(c['recommendations'])} (est. {c['saving']} a month)")
+    lines.append(
+        f"Alerts this week: {len(c['alerts'])}; recommendations: "
+        f"{len(c['recommendations'])} (est. {c['saving']} a month)"
+    )
     lines.append("The full report is attached as a PDF.")
     return "\n".join(lines) + "\n"

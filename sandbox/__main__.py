@@ -63,8 +63,9 @@ def _files(args: argparse.Namespace) -> int:
     written += files.write_value_kpis(org, out / "value", start, end)
     written += telemetry.write_nvidia_smi_logs(org, out / "nvidia_smi", start, end)
     written += telemetry.write_otel_spans(org, out / "otel", start, end)
-    written.append(files.write_openmetrics(org, out / "prometheus" / "dcgm.om", start, end,
-                                           args.step))
+    written.append(
+        files.write_openmetrics(org, out / "prometheus" / "dcgm.om", start, end, args.step)
+    )
     print(f"wrote {len(written)} files under {out}")
     return 0
 

@@ -209,11 +209,14 @@ def openai_usage(org: DemoOrg, kind: str, params: Params) -> Response:
     obj = f"organization.usage.{kind}.result"
 
     def bucket(b_start: float, b_end: float) -> dict[str, Any]:
-        rows = [(s, r) for d, s in share_of_days(b_start, b_end)
-                for r in org.openai_usage(d, kind)]
+        rows = [(s, r) for d, s in share_of_days(b_start, b_end) for r in org.openai_usage(d, kind)]
         results = [{"object": obj} | _round_ints(r) for r in aggregate(rows, group_by, dims)]
-        return {"object": "bucket", "start_time": int(b_start), "end_time": int(b_end),
-                "results": results}
+        return {
+            "object": "bucket",
+            "start_time": int(b_start),
+            "end_time": int(b_end),
+            "results": results,
+        }
 
     body = paged_buckets(params, bucket_edges(start, end, width, snap=False), limit, bucket)
     return 200, {"object": "page"} | body
@@ -222,8 +225,9 @@ def openai_usage(org: DemoOrg, kind: str, params: Params) -> Response:
 def openai_costs(org: DemoOrg, params: Params) -> Response:
     width_name = one(params, "bucket_width", "1d")
     if width_name != "1d":
-        raise BadRequest(f"Invalid value for 'bucket_width': {width_name!r}. Only '1d' is "
-                         "supported.")
+        raise BadRequest(
+            f"Invalid value for 'bucket_width': {width_name!r}. Only '1d' is supported."
+        )
     limit = limit_of(params, *COSTS_LIMITS)
     group_by = many(params, "group_by")
     _check_group_by(group_by, OPENAI_COST_DIMS)
@@ -231,8 +235,7 @@ def openai_costs(org: DemoOrg, params: Params) -> Response:
     end = end if end is not None else start + limit * 86400
 
     def bucket(b_start: float, b_end: float) -> dict[str, Any]:
-        rows = [(s, r) for d, s in share_of_days(b_start, b_end)
-                for r in org.openai_cost_lines(d)]
+        rows = [(s, r) for d, s in share_of_days(b_start, b_end) for r in org.openai_cost_lines(d)]
         results = [
             {
                 "object": "organization.costs.result",
@@ -243,8 +246,12 @@ def openai_costs(org: DemoOrg, params: Params) -> Response:
             }
             for r in aggregate(rows, group_by, OPENAI_COST_DIMS)
         ]
-        return {"object": "bucket", "start_time": int(b_start), "end_time": int(b_end),
-                "results": results}
+        return {
+            "object": "bucket",
+            "start_time": int(b_start),
+            "end_time": int(b_end),
+            "results": results,
+        }
 
     body = paged_buckets(params, bucket_edges(start, end, 86400, snap=False), limit, bucket)
     return 200, {"object": "page"} | body
@@ -278,9 +285,11 @@ def anthropic_usage(org: DemoOrg, params: Params) -> Response:
 
     def bucket(b_start: float, b_end: float) -> dict[str, Any]:
         rows = [(s, r) for d, s in share_of_days(b_start, b_end) for r in org.anthropic_usage(d)]
-        return {"starting_at": rfc3339(b_start), "ending_at": rfc3339(b_end),
-                "results": [_round_ints(r) for r in
-                            aggregate(rows, group_by, ANTHROPIC_USAGE_DIMS)]}
+        return {
+            "starting_at": rfc3339(b_start),
+            "ending_at": rfc3339(b_end),
+            "results": [_round_ints(r) for r in aggregate(rows, group_by, ANTHROPIC_USAGE_DIMS)],
+        }
 
     return 200, paged_buckets(params, bucket_edges(start, end, width, snap=True), limit, bucket)
 
@@ -298,26 +307,36 @@ def anthropic_costs(org: DemoOrg, params: Params) -> Response:
 
     def bucket(b_start: float, b_end: float) -> dict[str, Any]:
         rows = [
-            (s, {"workspace_id": r["workspace_id"], "description": r["description"],
-                 "amount_cents": r["amount_cents"], "meta": (r["model"], r["token_type"])})
-            for d, s in share_of_days(b_start, b_end) for r in org.anthropic_cost_lines(d)
+            (
+                s,
+                {
+                    "workspace_id": r["workspace_id"],
+                    "description": r["description"],
+                    "amount_cents": r["amount_cents"],
+                    "meta": (r["model"], r["token_type"]),
+                },
+            )
+            for d, s in share_of_days(b_start, b_end)
+            for r in org.anthropic_cost_lines(d)
         ]
         meta = {r["description"]: r["meta"] for _, r in rows}
         results = []
         for r in aggregate(rows, group_by, ANTHROPIC_COST_DIMS):
             model, token_type = meta.get(r["description"], (None, None))
-            results.append({
-                "currency": "USD",
-                "amount": f"{r.get('amount_cents', Decimal(0)):.4f}",  # cents, as a string
-                "workspace_id": r["workspace_id"],
-                "description": r["description"],
-                "cost_type": "tokens" if by_description else None,
-                "context_window": "0-200k" if by_description else None,
-                "model": model,
-                "service_tier": "standard" if by_description else None,
-                "token_type": token_type,
-                "inference_geo": None,
-            })
+            results.append(
+                {
+                    "currency": "USD",
+                    "amount": f"{r.get('amount_cents', Decimal(0)):.4f}",  # cents, as a string
+                    "workspace_id": r["workspace_id"],
+                    "description": r["description"],
+                    "cost_type": "tokens" if by_description else None,
+                    "context_window": "0-200k" if by_description else None,
+                    "model": model,
+                    "service_tier": "standard" if by_description else None,
+                    "token_type": token_type,
+                    "inference_geo": None,
+                }
+            )
         return {"starting_at": rfc3339(b_start), "ending_at": rfc3339(b_end), "results": results}
 
     return 200, paged_buckets(params, bucket_edges(start, end, 86400, snap=True), limit, bucket)
@@ -344,11 +363,15 @@ def _prom_step(text: str | None) -> float:
     try:
         step = float(m.group(1)) * _UNITS[m.group(2)] if m else float(text)
     except ValueError:
-        raise PromError("bad_data", f'invalid parameter "step": cannot parse "{text}" to a '
-                                    "valid duration") from None
+        raise PromError(
+            "bad_data", f'invalid parameter "step": cannot parse "{text}" to a valid duration'
+        ) from None
     if step <= 0:
-        raise PromError("bad_data", "zero or negative query resolution step widths are not "
-                                    "accepted. Try a positive integer")
+        raise PromError(
+            "bad_data",
+            "zero or negative query resolution step widths are not "
+            "accepted. Try a positive integer",
+        )
     return step
 
 
@@ -356,16 +379,19 @@ def _prom_time(text: str | None, name: str) -> float:
     try:
         return parse_time(text or "", name)
     except BadRequest:
-        raise PromError("bad_data", f'invalid parameter "{name}": cannot parse "{text}" to a '
-                                    "valid timestamp") from None
+        raise PromError(
+            "bad_data", f'invalid parameter "{name}": cannot parse "{text}" to a valid timestamp'
+        ) from None
 
 
 def parse_selector(query: str) -> tuple[str, dict[str, str]]:
     """A metric name, `name{l="v",...}` or `{__name__="X",...}` (equality only)."""
     m = _SELECTOR.match(query or "")
     if not m or not (m.group(1) or m.group(2)):
-        raise PromError("bad_data", f'invalid parameter "query": 1:1: parse error: '
-                                    f"unsupported expression {query!r}")
+        raise PromError(
+            "bad_data",
+            f'invalid parameter "query": 1:1: parse error: unsupported expression {query!r}',
+        )
     matchers: dict[str, str] = {}
     for part in filter(str.strip, (m.group(2) or "").split(",")):
         mm = _MATCHER.fullmatch(part)
@@ -374,8 +400,9 @@ def parse_selector(query: str) -> tuple[str, dict[str, str]]:
         matchers[mm.group(1)] = mm.group(2)
     name = m.group(1) or matchers.pop("__name__", None)
     if not name:
-        raise PromError("bad_data", 'invalid parameter "query": vector selector must contain '
-                                    "a metric name")
+        raise PromError(
+            "bad_data", 'invalid parameter "query": vector selector must contain a metric name'
+        )
     return name, matchers
 
 
@@ -386,26 +413,34 @@ def prometheus_query_range(org: DemoOrg, params: Params) -> Response:
         end = _prom_time(one(params, "end"), "end")
         step = _prom_step(one(params, "step"))
         if end < start:
-            raise PromError("bad_data", 'invalid parameter "end": end timestamp must not be '
-                                        "before start time")
+            raise PromError(
+                "bad_data", 'invalid parameter "end": end timestamp must not be before start time'
+            )
         if (end - start) / step > MAX_POINTS:
-            raise PromError("bad_data", "exceeded maximum resolution of 11,000 points per "
-                                        "timeseries. Try decreasing the query resolution "
-                                        "(?step=XX)")
+            raise PromError(
+                "bad_data",
+                "exceeded maximum resolution of 11,000 points per "
+                "timeseries. Try decreasing the query resolution "
+                "(?step=XX)",
+            )
     except PromError as exc:
         return exc.status, {"status": "error", "errorType": exc.error_type, "error": str(exc)}
     result = []
-    found = (gpu.node_info_series(org, start, end, step) if metric == "kube_node_info"
-             else gpu.series(org, metric, start, end, step))
+    found = (
+        gpu.node_info_series(org, start, end, step)
+        if metric == "kube_node_info"
+        else gpu.series(org, metric, start, end, step)
+    )
     for labels, values in found:
         if all(labels.get(k) == v for k, v in matchers.items()):
-            result.append({
-                "metric": labels,
-                "values": [[_prom_ts(t), gpu.format_value(metric, v)] for t, v in values],
-            })
+            result.append(
+                {
+                    "metric": labels,
+                    "values": [[_prom_ts(t), gpu.format_value(metric, v)] for t, v in values],
+                }
+            )
     return 200, {"status": "success", "data": {"resultType": "matrix", "result": result}}
 
 
 def _prom_ts(t: float) -> float | int:
     return int(t) if t == int(t) else round(t, 3)
-

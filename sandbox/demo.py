@@ -62,9 +62,12 @@ def _airflow_env(home: Path, url: str, sandbox_dir: Path) -> dict[str, str]:
 
 def _airflow(env: dict[str, str], *args: str, log: Path, show_progress: bool = False) -> None:
     cmd = [str(Path(sys.executable).parent / "airflow"), *args]
-    with log.open("a") as fh, subprocess.Popen(
-        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    ) as proc:
+    with (
+        log.open("a") as fh,
+        subprocess.Popen(
+            cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        ) as proc,
+    ):
         run_state = None
         for line in proc.stdout:
             fh.write(line)
@@ -180,8 +183,7 @@ def main() -> None:
             f" {as_of:%H:%M} UTC (hourly usage → landing gate → dbt → marts gate → publish)"
         )
         conf = json.dumps({"as_of": as_of.isoformat()})
-        _airflow(env, "dags", "test", "ai_finops_intraday", "-c", conf, log=log,
-                 show_progress=True)
+        _airflow(env, "dags", "test", "ai_finops_intraday", "-c", conf, log=log, show_progress=True)
 
     from reports.summary import print_summary
 
@@ -199,8 +201,9 @@ def main() -> None:
     print(f"    intraday:   {intraday}  ({_spend_today(intraday)})")
     print(f"    full log:   {log}")
     # dbt build writes the semantic manifest beside its other artefacts (warehouse/build.py).
-    print_summary(warehouse, home / "warehouse" / "build" / "dbt" / "target"
-                  / "semantic_manifest.json")
+    print_summary(
+        warehouse, home / "warehouse" / "build" / "dbt" / "target" / "semantic_manifest.json"
+    )
     _step("What people see")
     print(f"    dashboard:  {home / 'dashboard' / 'index.html'}  (offline; open it in a browser)")
     _print_reports(home)
@@ -216,11 +219,15 @@ def _print_reports(home: Path) -> None:
 
     settings = Settings(home=home, sources_file=Settings.from_env().sources_file)
     periods = latest_whole_periods(settings)
-    runs = [*weekly_reports(settings, periods["week"], require_final=True),
-            leadership_report(settings, periods["week"], require_final=True),
-            leadership_report(settings, periods["month"], require_final=True)]
-    print(f"    reports:    {home / 'reports' / 'index.html'}  (python -m reports; mailed by"
-          " ai_finops_reports)")
+    runs = [
+        *weekly_reports(settings, periods["week"], require_final=True),
+        leadership_report(settings, periods["week"], require_final=True),
+        leadership_report(settings, periods["month"], require_final=True),
+    ]
+    print(
+        f"    reports:    {home / 'reports' / 'index.html'}  (python -m reports; mailed by"
+        " ai_finops_reports)"
+    )
     for run in runs:
         where = run.files.get("pdf") or f"skipped: {run.reason}"
         print(f"      {run.kind:<19} {run.period:<9} {run.name:<13} {where}")
@@ -233,11 +240,15 @@ def _print_alerts_not_sent(warehouse: Path) -> None:
 
     from reports.alerts import SMTP_CONN_ID, read_alerts, routes
 
-    waiting = Counter((channel, destination) for _, channel, destination
-                      in routes(read_alerts(warehouse)))
+    waiting = Counter(
+        (channel, destination) for _, channel, destination in routes(read_alerts(warehouse))
+    )
     smtp = f"AIRFLOW_CONN_{SMTP_CONN_ID.upper()}" in os.environ
-    how = ("routed, sent through your Connections" if smtp else "it would have sent: no"
-           " Connection costbridge_smtp or webhook defined, so they wait")
+    how = (
+        "routed, sent through your Connections"
+        if smtp
+        else "it would have sent: no Connection costbridge_smtp or webhook defined, so they wait"
+    )
     print(f"    alerts {how} (docs/alerts.md): {sum(waiting.values())}")
     for (channel, destination), count in sorted(waiting.items()):
         print(f"      {count:>3} by {channel:<7} to {destination}")

@@ -20,20 +20,63 @@ FOCUS_VERSION = "1.2"
 
 # FOCUS 1.2 columns, in the alphabetical order AWS Data Exports write them.
 COLUMNS = (
-    "AvailabilityZone", "BilledCost", "BillingAccountId", "BillingAccountName",
-    "BillingAccountType", "BillingCurrency", "BillingPeriodEnd", "BillingPeriodStart",
-    "CapacityReservationId", "CapacityReservationStatus", "ChargeCategory", "ChargeClass",
-    "ChargeDescription", "ChargeFrequency", "ChargePeriodEnd", "ChargePeriodStart",
-    "CommitmentDiscountCategory", "CommitmentDiscountId", "CommitmentDiscountName",
-    "CommitmentDiscountQuantity", "CommitmentDiscountStatus", "CommitmentDiscountType",
-    "CommitmentDiscountUnit", "ConsumedQuantity", "ConsumedUnit", "ContractedCost",
-    "ContractedUnitPrice", "EffectiveCost", "InvoiceId", "InvoiceIssuerName", "ListCost",
-    "ListUnitPrice", "PricingCategory", "PricingCurrency", "PricingCurrencyContractedUnitPrice",
-    "PricingCurrencyEffectiveCost", "PricingCurrencyListUnitPrice", "PricingQuantity",
-    "PricingUnit", "ProviderName", "PublisherName", "RegionId", "RegionName", "ResourceId",
-    "ResourceName", "ResourceType", "ServiceCategory", "ServiceName", "ServiceSubcategory",
-    "SkuId", "SkuMeter", "SkuPriceDetails", "SkuPriceId", "SubAccountId", "SubAccountName",
-    "SubAccountType", "Tags",
+    "AvailabilityZone",
+    "BilledCost",
+    "BillingAccountId",
+    "BillingAccountName",
+    "BillingAccountType",
+    "BillingCurrency",
+    "BillingPeriodEnd",
+    "BillingPeriodStart",
+    "CapacityReservationId",
+    "CapacityReservationStatus",
+    "ChargeCategory",
+    "ChargeClass",
+    "ChargeDescription",
+    "ChargeFrequency",
+    "ChargePeriodEnd",
+    "ChargePeriodStart",
+    "CommitmentDiscountCategory",
+    "CommitmentDiscountId",
+    "CommitmentDiscountName",
+    "CommitmentDiscountQuantity",
+    "CommitmentDiscountStatus",
+    "CommitmentDiscountType",
+    "CommitmentDiscountUnit",
+    "ConsumedQuantity",
+    "ConsumedUnit",
+    "ContractedCost",
+    "ContractedUnitPrice",
+    "EffectiveCost",
+    "InvoiceId",
+    "InvoiceIssuerName",
+    "ListCost",
+    "ListUnitPrice",
+    "PricingCategory",
+    "PricingCurrency",
+    "PricingCurrencyContractedUnitPrice",
+    "PricingCurrencyEffectiveCost",
+    "PricingCurrencyListUnitPrice",
+    "PricingQuantity",
+    "PricingUnit",
+    "ProviderName",
+    "PublisherName",
+    "RegionId",
+    "RegionName",
+    "ResourceId",
+    "ResourceName",
+    "ResourceType",
+    "ServiceCategory",
+    "ServiceName",
+    "ServiceSubcategory",
+    "SkuId",
+    "SkuMeter",
+    "SkuPriceDetails",
+    "SkuPriceId",
+    "SubAccountId",
+    "SubAccountName",
+    "SubAccountType",
+    "Tags",
 )
 
 AWS = "Amazon Web Services, Inc."
@@ -120,16 +163,23 @@ def instance_id(org: DemoOrg, host: str) -> str:
     return f"i-0{_short_hash(org.seed, host, n=16)}"
 
 
-def _instance_row(org: DemoOrg, day: date, host: str, instance_type: str,
-                  hourly_price: float, tags: dict[str, str]) -> dict[str, Any]:
+def _instance_row(
+    org: DemoOrg,
+    day: date,
+    host: str,
+    instance_type: str,
+    hourly_price: float,
+    tags: dict[str, str],
+) -> dict[str, Any]:
     """One EC2 instance-day as AWS's own FOCUS export bills it: the instance id, no name.
 
     The warehouse finds the node through kube_node_info's provider_id (cluster nodes)
     or the gpu_node_inventory seed (hosts outside Kubernetes).
     """
     price = Decimal(str(hourly_price))
-    row = _usage(_base(org, day), cost=price * 24, unit_price=price,
-                 quantity=Decimal(24), unit="Hours")
+    row = _usage(
+        _base(org, day), cost=price * 24, unit_price=price, quantity=Decimal(24), unit="Hours"
+    )
     return row | {
         "AvailabilityZone": f"{org.gpu_cluster['region_id']}a",
         "ChargeDescription": f"${price} per On Demand Linux {instance_type} Instance Hour",
@@ -149,9 +199,14 @@ def _instance_row(org: DemoOrg, day: date, host: str, instance_type: str,
 def gpu_node_rows(org: DemoOrg, day: date) -> list[dict[str, Any]]:
     cluster = org.gpu_cluster
     return [
-        _instance_row(org, day, host, nt["instance_type"], nt["hourly_price"],
-                      {"cluster": cluster["cluster"], "node": host,
-                       "owner": cluster["owner_team"]})
+        _instance_row(
+            org,
+            day,
+            host,
+            nt["instance_type"],
+            nt["hourly_price"],
+            {"cluster": cluster["cluster"], "node": host, "owner": cluster["owner_team"]},
+        )
         for nt in cluster["node_types"]
         for host in nt["nodes"]
     ]
@@ -166,12 +221,11 @@ def service_rows(org: DemoOrg, day: date) -> list[dict[str, Any]]:
             tags = {"shared": "true"}
         else:
             tags = {"team": s["team"], "feature": s["feature"], "env": s["environment"]}
-        row = _usage(_base(org, day), cost=cost, unit_price=cost, quantity=Decimal(1),
-                     unit="Days")
+        row = _usage(_base(org, day), cost=cost, unit_price=cost, quantity=Decimal(1), unit="Days")
         row |= {
             "ChargeDescription": f"{s['service_name']} usage",
             "ResourceId": f"arn:aws:{s['sku_id'].lower()}:{org.gpu_cluster['region_id']}:"
-                          f"{org.gpu_cluster['sub_account_id']}:{_short_hash(s['sku_id'])}",
+            f"{org.gpu_cluster['sub_account_id']}:{_short_hash(s['sku_id'])}",
             "ResourceName": s["sku_id"].lower(),
             "ResourceType": s["service_category"],
             "ServiceCategory": s["service_category"],
@@ -197,8 +251,10 @@ def monthly_rows(org: DemoOrg, day: date) -> list[dict[str, Any]]:
         return []
     usage = [r for d in days_between(p_start, p_end) for r in usage_rows(org, d)]
     total = sum((r["BilledCost"] for r in usage), Decimal(0))
-    gpu = sum((r["BilledCost"] for r in usage if r["ServiceSubcategory"] == "Virtual Machines"),
-              Decimal(0))
+    gpu = sum(
+        (r["BilledCost"] for r in usage if r["ServiceSubcategory"] == "Virtual Machines"),
+        Decimal(0),
+    )
     tax = (total * TAX_RATE).quantize(CENT)
     credit = -(gpu * CREDIT_SHARE_OF_GPU).quantize(CENT)
     rows = []
@@ -226,8 +282,14 @@ def monthly_rows(org: DemoOrg, day: date) -> list[dict[str, Any]]:
 def gpu_box_rows(org: DemoOrg, day: date) -> list[dict[str, Any]]:
     """EC2 lines of the GPU boxes outside Kubernetes (`gpu_boxes`): billed like the nodes."""
     return [
-        _instance_row(org, day, box["hostname"], box["instance_type"], box["hourly_price"],
-                      {"host": box["hostname"]})
+        _instance_row(
+            org,
+            day,
+            box["hostname"],
+            box["instance_type"],
+            box["hourly_price"],
+            {"host": box["hostname"]},
+        )
         for box in org.gpu_boxes
     ]
 

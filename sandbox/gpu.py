@@ -139,8 +139,10 @@ def _assign_gpus(org: DemoOrg) -> list[Gpu]:
             and not any(w.overlaps(o) for o in holders[(h, i)])
         ]
         if len(free) < w.gpus:
-            raise ValueError(f"demo_org: workload {w.namespace} needs {w.gpus} GPUs of "
-                             f"{w.node_type}, only {len(free)} are free at its hours")
+            raise ValueError(
+                f"demo_org: workload {w.namespace} needs {w.gpus} GPUs of "
+                f"{w.node_type}, only {len(free)} are free at its hours"
+            )
         for slot in free[: w.gpus]:
             holders[slot].append(w)
     return [

@@ -219,10 +219,9 @@ class DemoOrg:
 
     def in_campaign(self, feature: str | None, day: date) -> bool:
         c = self.raw["campaign"]
-        return (
-            feature in c["features"]
-            and date.fromisoformat(c["start"]) <= day <= date.fromisoformat(c["end"])
-        )
+        return feature in c["features"] and date.fromisoformat(
+            c["start"]
+        ) <= day <= date.fromisoformat(c["end"])
 
     def traffic_factor(self, feature: str | None, day: date) -> float:
         """Seasonality times campaign, before noise."""
@@ -382,10 +381,16 @@ class DemoOrg:
         token_types = [
             ("uncached_input_tokens", "Input Tokens", "input"),
             ("cache_read_input_tokens", "Input Tokens, Cache Read", "cached_input"),
-            ("cache_creation.ephemeral_5m_input_tokens", "Input Tokens, Cache Write 5m",
-             "cache_write_5m"),
-            ("cache_creation.ephemeral_1h_input_tokens", "Input Tokens, Cache Write 1h",
-             "cache_write_1h"),
+            (
+                "cache_creation.ephemeral_5m_input_tokens",
+                "Input Tokens, Cache Write 5m",
+                "cache_write_5m",
+            ),
+            (
+                "cache_creation.ephemeral_1h_input_tokens",
+                "Input Tokens, Cache Write 1h",
+                "cache_write_1h",
+            ),
             ("output_tokens", "Output Tokens", "output"),
         ]
         cents: dict[tuple[str, str, str, str], float] = {}

@@ -65,16 +65,21 @@ def error_body(provider: str, status: int, message: str | None = None) -> dict[s
             429: ("requests", "rate_limit_exceeded"),
         }
         kind, code = kinds.get(status, ("server_error", None))
-        return {"error": {"message": message, "type": kind, "param": None,
-                          "code": code}}
+        return {"error": {"message": message, "type": kind, "param": None, "code": code}}
     if provider == "anthropic":
-        kinds = {400: "invalid_request_error", 401: "authentication_error",
-                 404: "not_found_error", 429: "rate_limit_error", 529: "overloaded_error"}
-        return {"type": "error", "error": {"type": kinds.get(status, "api_error"),
-                                           "message": message}}
+        kinds = {
+            400: "invalid_request_error",
+            401: "authentication_error",
+            404: "not_found_error",
+            429: "rate_limit_error",
+            529: "overloaded_error",
+        }
+        return {
+            "type": "error",
+            "error": {"type": kinds.get(status, "api_error"), "message": message},
+        }
     kinds = {400: "bad_data", 422: "execution", 503: "unavailable"}
-    return {"status": "error", "errorType": kinds.get(status, "internal"),
-            "error": message}
+    return {"status": "error", "errorType": kinds.get(status, "internal"), "error": message}
 
 
 # What a fault does to an answer. Status faults replace it with the provider's error;
@@ -112,9 +117,17 @@ class Faults:
     _items: list[Fault] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def add(self, path_prefix: str, *, status: int = 429, count: int = 1,
-            retry_after: float | None = None, body: str | bytes | None = None,
-            kind: str | None = None, stall: float = 2.0) -> None:
+    def add(
+        self,
+        path_prefix: str,
+        *,
+        status: int = 429,
+        count: int = 1,
+        retry_after: float | None = None,
+        body: str | bytes | None = None,
+        kind: str | None = None,
+        stall: float = 2.0,
+    ) -> None:
         """Fail the next `count` matching requests with `status`, or with a `kind`.
 
         `body` None sends the provider's own error body; a string or bytes is
@@ -123,11 +136,11 @@ class Faults:
         answer back `stall` seconds.
         """
         if kind is not None and kind not in (*FAULT_KINDS, *API_BUGS):
-            raise ValueError(f"unknown fault kind {kind!r}; known: "
-                             f"{', '.join((*FAULT_KINDS, *API_BUGS))}")
+            raise ValueError(
+                f"unknown fault kind {kind!r}; known: {', '.join((*FAULT_KINDS, *API_BUGS))}"
+            )
         with self._lock:
-            self._items.append(Fault(path_prefix, status, count, retry_after, body, kind,
-                                     stall))
+            self._items.append(Fault(path_prefix, status, count, retry_after, body, kind, stall))
 
     def clear(self) -> None:
         with self._lock:
@@ -163,8 +176,9 @@ class FaultPlan:
     def __post_init__(self) -> None:
         unknown = set(self.kinds) - set(FAULT_KINDS)
         if unknown or not self.kinds:
-            raise ValueError(f"FaultPlan: unknown fault kinds {sorted(unknown)}; "
-                             f"known: {', '.join(FAULT_KINDS)}")
+            raise ValueError(
+                f"FaultPlan: unknown fault kinds {sorted(unknown)}; known: {', '.join(FAULT_KINDS)}"
+            )
         if not 0 <= self.rate <= 1:
             raise ValueError(f"FaultPlan: rate must be in [0, 1], got {self.rate!r}")
         self.kinds = tuple(self.kinds)
@@ -172,8 +186,9 @@ class FaultPlan:
 
     def draw(self, provider: str) -> str | None:
         """The fault for the next call to `provider`, or None for a clean answer."""
-        kinds = [k for k in self.kinds
-                 if k != "empty_page" or provider in PAGED_PROVIDERS] or ["503"]
+        kinds = [k for k in self.kinds if k != "empty_page" or provider in PAGED_PROVIDERS] or [
+            "503"
+        ]
         with self._lock:
             if self._random.random() >= self.rate:
                 return None
@@ -203,9 +218,14 @@ class FaultPlan:
 class SandboxServer:
     """A running double: `.url`, `.stop()`, `.faults`, `.requests`."""
 
-    def __init__(self, org: DemoOrg, host: str, port: int,
-                 admin_keys: Mapping[str, str | Iterable[str]],
-                 fault_plan: FaultPlan | None = None):
+    def __init__(
+        self,
+        org: DemoOrg,
+        host: str,
+        port: int,
+        admin_keys: Mapping[str, str | Iterable[str]],
+        fault_plan: FaultPlan | None = None,
+    ):
         self.org = org
         self.keys = {p: {k} if isinstance(k, str) else set(k) for p, k in admin_keys.items()}
         self.faults = Faults()
@@ -217,8 +237,9 @@ class SandboxServer:
         self._httpd.daemon_threads = True
         self._httpd.sandbox = self  # type: ignore[attr-defined]
         # A short poll interval makes stop() quick (the default waits 0.5 s).
-        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,),
-                                        daemon=True, name="sandbox-server")
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, args=(0.05,), daemon=True, name="sandbox-server"
+        )
         self._thread.start()
 
     @property
@@ -243,9 +264,9 @@ class SandboxServer:
 
     # -- dispatch ------------------------------------------------------------
 
-    def respond(self, method: str, path: str, params: apis.Params,
-                headers: Mapping[str, str]
-                ) -> tuple[int, dict[str, str], bytes, str | None, float]:
+    def respond(
+        self, method: str, path: str, params: apis.Params, headers: Mapping[str, str]
+    ) -> tuple[int, dict[str, str], bytes, str | None, float]:
         """The answer, the fault to send it with (None: send it whole), and the stall
         before any byte of it (the "timeout" fault's)."""
         provider = provider_of(path)
@@ -262,13 +283,15 @@ class SandboxServer:
         if kind in STATUS_FAULTS:
             status = STATUS_FAULTS[kind]
             after = (retry_after if retry_after is not None else 1.0) if status == 429 else None
-            return (*self._fault_response(provider, Fault(path, status, 1, after, None)), kind,
-                    0.0)
+            return (*self._fault_response(provider, Fault(path, status, 1, after, None)), kind, 0.0)
         status, out_headers, body = self.handle(method, path, params, headers)
         if kind == "repeat_cursor" and apis.one(params, "page") and status == 200:
             page = json.loads(body)
-            return (*self._json(200, page | {"has_more": True,
-                                             "next_page": apis.one(params, "page")}), kind, 0.0)
+            return (
+                *self._json(200, page | {"has_more": True, "next_page": apis.one(params, "page")}),
+                kind,
+                0.0,
+            )
         if kind == "empty_page":
             page = json.loads(body) if status == 200 else None
             if not isinstance(page, dict) or "has_more" not in page:
@@ -278,20 +301,24 @@ class SandboxServer:
             return (*self._json(200, empty), kind, 0.0)
         return status, out_headers, body, kind, stall if kind == "timeout" else 0.0
 
-    def handle(self, method: str, path: str, params: apis.Params,
-               headers: Mapping[str, str]) -> tuple[int, dict[str, str], bytes]:
+    def handle(
+        self, method: str, path: str, params: apis.Params, headers: Mapping[str, str]
+    ) -> tuple[int, dict[str, str], bytes]:
         provider = provider_of(path)
         denied = self._check_auth(provider, headers)
         if denied:
             return self._json(denied[0], denied[1])
         routes = {
             "/v1/organization/costs": lambda: apis.openai_costs(self.org, params),
-            "/v1/organization/usage/completions":
-                lambda: apis.openai_usage(self.org, "completions", params),
-            "/v1/organization/usage/embeddings":
-                lambda: apis.openai_usage(self.org, "embeddings", params),
-            "/v1/organizations/usage_report/messages":
-                lambda: apis.anthropic_usage(self.org, params),
+            "/v1/organization/usage/completions": lambda: apis.openai_usage(
+                self.org, "completions", params
+            ),
+            "/v1/organization/usage/embeddings": lambda: apis.openai_usage(
+                self.org, "embeddings", params
+            ),
+            "/v1/organizations/usage_report/messages": lambda: apis.anthropic_usage(
+                self.org, params
+            ),
             "/v1/organizations/cost_report": lambda: apis.anthropic_costs(self.org, params),
             "/api/v1/query_range": lambda: apis.prometheus_query_range(self.org, params),
         }
@@ -309,14 +336,17 @@ class SandboxServer:
             auth = headers.get("authorization", "")
             token = auth[7:] if auth.lower().startswith("bearer ") else ""
             if token not in self.keys.get("openai", set()):
-                return 401, error_body("openai", 401, "Incorrect API key provided. You can "
-                                       "find your API key at https://platform.openai.com.")
+                return 401, error_body(
+                    "openai",
+                    401,
+                    "Incorrect API key provided. You can "
+                    "find your API key at https://platform.openai.com.",
+                )
         elif provider == "anthropic":
             if headers.get("x-api-key", "") not in self.keys.get("anthropic", set()):
                 return 401, error_body("anthropic", 401, "invalid x-api-key")
             if not headers.get("anthropic-version"):
-                return 400, error_body("anthropic", 400,
-                                       "anthropic-version: header is required")
+                return 400, error_body("anthropic", 400, "anthropic-version: header is required")
         return None
 
     def _fault_response(self, provider: str, fault: Fault):
@@ -353,15 +383,18 @@ class _Handler(BaseHTTPRequestHandler):
             params.setdefault(k, []).extend(v)
         headers = {k.lower(): v for k, v in self.headers.items()}
         status, out_headers, body, fault, stall = sandbox.respond(
-            method, parts.path, params, headers)
-        sandbox.log({
-            "method": method,
-            "path": parts.path,
-            "query": params,
-            "headers": {k: v for k, v in headers.items() if k not in SECRET_HEADERS},
-            "status": status,
-            "fault": fault,
-        })
+            method, parts.path, params, headers
+        )
+        sandbox.log(
+            {
+                "method": method,
+                "path": parts.path,
+                "query": params,
+                "headers": {k: v for k, v in headers.items() if k not in SECRET_HEADERS},
+                "status": status,
+                "fault": fault,
+            }
+        )
         if stall:
             time.sleep(stall)  # no byte before the client's read timeout; then the answer
         try:
@@ -370,8 +403,9 @@ class _Handler(BaseHTTPRequestHandler):
             # The client gave up first (it timed out, or saw the cut): nothing to answer.
             self.close_connection = True
 
-    def _send(self, status: int, headers: Mapping[str, str], body: bytes,
-              fault: str | None) -> None:
+    def _send(
+        self, status: int, headers: Mapping[str, str], body: bytes, fault: str | None
+    ) -> None:
         half = body[: len(body) // 2]
         if fault in ("truncated", "short_body", "drop"):
             # The rest of a cut answer would be read as the next response: close after it.
@@ -409,9 +443,13 @@ def default_admin_keys() -> dict[str, str]:
     }
 
 
-def serve(org: DemoOrg | None = None, host: str = "127.0.0.1", port: int = 0,
-          admin_keys: Mapping[str, str | Iterable[str]] | None = None,
-          fault_plan: FaultPlan | None = None) -> SandboxServer:
+def serve(
+    org: DemoOrg | None = None,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    admin_keys: Mapping[str, str | Iterable[str]] | None = None,
+    fault_plan: FaultPlan | None = None,
+) -> SandboxServer:
     """Start the double in a daemon thread; port 0 picks a free port.
 
     `fault_plan` None takes one from COSTBRIDGE_SANDBOX_FAULTS when that is set.
@@ -420,5 +458,6 @@ def serve(org: DemoOrg | None = None, host: str = "127.0.0.1", port: int = 0,
         raise ValueError(f"sandbox.serve: loopback only, not {host!r}")
     if fault_plan is None and os.environ.get("COSTBRIDGE_SANDBOX_FAULTS"):
         fault_plan = FaultPlan.parse(os.environ["COSTBRIDGE_SANDBOX_FAULTS"])
-    return SandboxServer(org or DemoOrg.load(), host, port, admin_keys or default_admin_keys(),
-                         fault_plan)
+    return SandboxServer(
+        org or DemoOrg.load(), host, port, admin_keys or default_admin_keys(), fault_plan
+    )

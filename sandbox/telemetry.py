@@ -22,8 +22,15 @@ from sandbox.gpu import DEFAULT_SPEC, GPU_SPECS, MINUTES_PER_DAY
 from sandbox.org import DemoOrg, days_between
 
 NVIDIA_SMI_QUERY = (
-    "timestamp", "name", "pci.bus_id", "uuid", "index", "utilization.gpu", "memory.used",
-    "memory.total", "power.draw",
+    "timestamp",
+    "name",
+    "pci.bus_id",
+    "uuid",
+    "index",
+    "utilization.gpu",
+    "memory.used",
+    "memory.total",
+    "power.draw",
 )
 NVIDIA_SMI_HEADER = (
     "timestamp, name, pci.bus_id, uuid, index, utilization.gpu [%], memory.used [MiB], "
@@ -96,31 +103,42 @@ def _attr(key: str, value: object) -> dict:
 def app_spans(org: DemoOrg, app: dict, day: date) -> list[dict]:
     """The app's GenAI spans of one day: one `chat` span per model call."""
     rng = org.rng(day, f"otel:{app['service_name']}")
-    calls = int(round(float(app["requests_per_day"]) * org.traffic_factor(app["feature"], day)
-                      * org.noise(day, f"otel:{app['service_name']}")))
+    calls = int(
+        round(
+            float(app["requests_per_day"])
+            * org.traffic_factor(app["feature"], day)
+            * org.noise(day, f"otel:{app['service_name']}")
+        )
+    )
     midnight = int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()) * 10**9
     starts = np.sort(rng.integers(0, 86_400 * 10**9 - 10**10, calls))
     spans = []
     for n, start_ns in enumerate(starts):
         duration = int(rng.integers(200, 4000)) * 10**6
-        spans.append({
-            "traceId": f"{day.toordinal():08x}{n:024x}",
-            "spanId": f"{n:016x}",
-            "name": f"chat {app['model']}",
-            "kind": 3,
-            "startTimeUnixNano": str(midnight + int(start_ns)),
-            "endTimeUnixNano": str(midnight + int(start_ns) + duration),
-            "attributes": [
-                _attr("gen_ai.operation.name", "chat"),
-                _attr("gen_ai.provider.name", app["provider"]),
-                _attr("gen_ai.request.model", app["model"]),
-                _attr("gen_ai.response.model", app["model"]),
-                _attr("gen_ai.usage.input_tokens",
-                      max(1, int(rng.normal(app["input_tokens"], app["input_tokens"] * 0.2)))),
-                _attr("gen_ai.usage.output_tokens",
-                      max(1, int(rng.normal(app["output_tokens"], app["output_tokens"] * 0.2)))),
-            ],
-        })
+        spans.append(
+            {
+                "traceId": f"{day.toordinal():08x}{n:024x}",
+                "spanId": f"{n:016x}",
+                "name": f"chat {app['model']}",
+                "kind": 3,
+                "startTimeUnixNano": str(midnight + int(start_ns)),
+                "endTimeUnixNano": str(midnight + int(start_ns) + duration),
+                "attributes": [
+                    _attr("gen_ai.operation.name", "chat"),
+                    _attr("gen_ai.provider.name", app["provider"]),
+                    _attr("gen_ai.request.model", app["model"]),
+                    _attr("gen_ai.response.model", app["model"]),
+                    _attr(
+                        "gen_ai.usage.input_tokens",
+                        max(1, int(rng.normal(app["input_tokens"], app["input_tokens"] * 0.2))),
+                    ),
+                    _attr(
+                        "gen_ai.usage.output_tokens",
+                        max(1, int(rng.normal(app["output_tokens"], app["output_tokens"] * 0.2))),
+                    ),
+                ],
+            }
+        )
     return spans
 
 
@@ -133,20 +151,28 @@ def write_otel_spans(org: DemoOrg, out_dir: Path | str, start: date, end: date) 
         path = out / f"genai-spans-{day.isoformat()}.jsonl"
         with path.open("w", encoding="utf-8") as fh:
             for app in org.otel_apps:
-                resource = {"attributes": [
-                    _attr("service.name", app["service_name"]),
-                    _attr("deployment.environment.name", app["environment"]),
-                    _attr("k8s.namespace.name", app["namespace"]),
-                ]}
+                resource = {
+                    "attributes": [
+                        _attr("service.name", app["service_name"]),
+                        _attr("deployment.environment.name", app["environment"]),
+                        _attr("k8s.namespace.name", app["namespace"]),
+                    ]
+                }
                 spans = app_spans(org, app, day)
                 for i in range(0, len(spans), SPANS_PER_LINE):
-                    line = {"resourceSpans": [{
-                        "resource": resource,
-                        "scopeSpans": [{
-                            "scope": {"name": "opentelemetry.instrumentation.openai"},
-                            "spans": spans[i:i + SPANS_PER_LINE],
-                        }],
-                    }]}
+                    line = {
+                        "resourceSpans": [
+                            {
+                                "resource": resource,
+                                "scopeSpans": [
+                                    {
+                                        "scope": {"name": "opentelemetry.instrumentation.openai"},
+                                        "spans": spans[i : i + SPANS_PER_LINE],
+                                    }
+                                ],
+                            }
+                        ]
+                    }
                     fh.write(json.dumps(line, separators=(",", ":")) + "\n")
         written.append(path)
     return written

@@ -297,8 +297,11 @@ def backtest(daily: pd.DataFrame, horizons=BACKTEST_HORIZONS) -> pd.DataFrame:
                     continue
                 scored.append(n)
                 actual_total = float(series.iloc[n : n + horizon].sum())
-                total_errors[n] = (abs(float(frame["point_forecast"].sum()) - actual_total)
-                                   / abs(actual_total) if actual_total else None)
+                total_errors[n] = (
+                    abs(float(frame["point_forecast"].sum()) - actual_total) / abs(actual_total)
+                    if actual_total
+                    else None
+                )
                 scored_days.append(
                     pd.DataFrame(
                         {
@@ -351,11 +354,18 @@ def _period_totals(total_errors: dict[int, float | None], horizon: int) -> dict:
     scored origin, and every `horizon` days before it (for 7 days, the last M weeks, none
     overlapping). A period whose actual total is 0 has no relative error and is left out."""
     if not total_errors:
-        return {"period_total_tolerance": PERIOD_TOTAL_TOLERANCE, "periods_scored": 0,
-                "periods_within_tolerance": 0, "worst_period_total_error": None}
+        return {
+            "period_total_tolerance": PERIOD_TOTAL_TOLERANCE,
+            "periods_scored": 0,
+            "periods_within_tolerance": 0,
+            "worst_period_total_error": None,
+        }
     last = max(total_errors)
-    errors = [total_errors[n] for n in range(last, MIN_TRAINING_DAYS - 1, -horizon)
-              if total_errors.get(n) is not None]
+    errors = [
+        total_errors[n]
+        for n in range(last, MIN_TRAINING_DAYS - 1, -horizon)
+        if total_errors.get(n) is not None
+    ]
     return {
         "period_total_tolerance": PERIOD_TOTAL_TOLERANCE,
         "periods_scored": len(errors),

@@ -230,8 +230,10 @@ class IntradayGateFailed(GateFailed):
     def __init__(self, result, as_of: AsOf):
         super().__init__(result)
         self.as_of = as_of
-        self.args = (f"today's estimate for {as_of} is held back; the last good estimate "
-                     f"stays published.\n{result.summary()}",)
+        self.args = (
+            f"today's estimate for {as_of} is held back; the last good estimate "
+            f"stays published.\n{result.summary()}",
+        )
 
     def __str__(self) -> str:
         return self.args[0]
@@ -244,8 +246,11 @@ def _record(settings: Settings, result, gate: str, run_id: str, as_of: AsOf):
     record_gate_run(settings.intraday_ops_dir, result, run_id)
     if not result.success:
         raise IntradayGateFailed(result, as_of)
-    return {"gate": gate, "warnings": len(result.warnings),
-            "data_docs": str(result.data_docs_index)}
+    return {
+        "gate": gate,
+        "warnings": len(result.warnings),
+        "data_docs": str(result.data_docs_index),
+    }
 
 
 def validate_landing(settings: Settings, as_of: AsOf, run_id: str = "manual") -> dict:

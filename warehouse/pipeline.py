@@ -173,8 +173,11 @@ def build(settings: Settings, window: DataWindow, run_id: str, dbt_vars: dict | 
     if relanded > lookback:
         log.info(
             "landing changed since the last publication back to %s: the fact rebuilds %d days"
-            " before %s, not %d", window.start - timedelta(days=relanded), relanded,
-            window.start, lookback,
+            " before %s, not %d",
+            window.start - timedelta(days=relanded),
+            relanded,
+            window.start,
+            lookback,
         )
         dbt_vars["lookback_days"] = relanded
     next_file = build_next(
@@ -338,7 +341,11 @@ def publish(
     published = swap_in(next_path, settings.warehouse_file)
     log.info(
         "published %s for %s..%s (%d quarantined rows, %d gate runs on record): %s",
-        published, window.start, window.end, quarantined, gate_runs.num_rows,
+        published,
+        window.start,
+        window.end,
+        quarantined,
+        gate_runs.num_rows,
         ", ".join(f"{o.target} {o.status}" for o in outcomes),
     )
     behind = [o for o in outcomes if o.status == "behind"]
@@ -375,7 +382,8 @@ def publish_postgres(
     if not dsn:
         log.info(
             "no PostgreSQL configured (Airflow Connection costbridge_postgres or %s): "
-            "skipping the PostgreSQL publication", DSN_ENV,
+            "skipping the PostgreSQL publication",
+            DSN_ENV,
         )
         return {"postgres": "skipped"}
     counts = publish_to_postgres(

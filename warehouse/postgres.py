@@ -272,8 +272,7 @@ def publish_to_postgres(
                 )
                 cur.execute(sql.SQL("create schema {}").format(sql.Identifier(STAGING_SCHEMA)))
                 counts = {
-                    name: _copy_relation(cur, duck, name, cols)
-                    for name, cols in relations.items()
+                    name: _copy_relation(cur, duck, name, cols) for name, cols in relations.items()
                 }
                 pause_point("postgres:before_swap")
                 _swap(cur, reader_role)
@@ -316,7 +315,9 @@ def _end_stale_publishers(pg: psycopg.Connection) -> None:
     for pid, state, ended in rows:
         log.warning(
             "terminated a stale costbridge publisher session (pid %s, %s)%s",
-            pid, state, "" if ended else ": it had not ended after 5 s",
+            pid,
+            state,
+            "" if ended else ": it had not ended after 5 s",
         )
 
 
@@ -361,7 +362,8 @@ def _drop_old_schemas(pg: psycopg.Connection) -> list[str]:
         except psycopg.errors.LockNotAvailable:
             log.warning(
                 "left PostgreSQL schema %s in place: a session still reads its tables"
-                " (the next publication drops it)", name,
+                " (the next publication drops it)",
+                name,
             )
     return dropped
 

@@ -121,9 +121,7 @@ def ensure_ops_tables(con) -> None:
     )
 
 
-def record_targets(
-    con, run_id: str, start: date, end: date, outcomes: list[TargetOutcome]
-) -> None:
+def record_targets(con, run_id: str, start: date, end: date, outcomes: list[TargetOutcome]) -> None:
     """Append this run's outcomes (the next file holds every earlier run's rows already)."""
     ensure_ops_tables(con)
     for o in outcomes:

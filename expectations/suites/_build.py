@@ -35,39 +35,55 @@ MONEY_LIMIT = 1e15
 
 def finite(column: str) -> Any:
     return expect(
-        "ExpectColumnValuesToBeBetween", f"finite.{column}",
+        "ExpectColumnValuesToBeBetween",
+        f"finite.{column}",
         f"{column} is a finite amount",
-        column=column, min_value=-MONEY_LIMIT, max_value=MONEY_LIMIT,
+        column=column,
+        min_value=-MONEY_LIMIT,
+        max_value=MONEY_LIMIT,
     )
 
 
 def non_negative(column: str, row_condition: Any = None, why: str = "") -> Any:
     extra = {"row_condition": row_condition} if row_condition is not None else {}
     return expect(
-        "ExpectColumnValuesToBeBetween", f"non_negative.{column}",
-        f"{column} is not negative{why}", column=column, min_value=0, **extra,
+        "ExpectColumnValuesToBeBetween",
+        f"non_negative.{column}",
+        f"{column} is not negative{why}",
+        column=column,
+        min_value=0,
+        **extra,
     )
 
 
 def between(column: str, low: float, high: float, row_condition: Any = None, what: str = "") -> Any:
     extra = {"row_condition": row_condition} if row_condition is not None else {}
     return expect(
-        "ExpectColumnValuesToBeBetween", f"range.{column}",
-        f"{what or column} within {low}..{high}", column=column, min_value=low, max_value=high,
+        "ExpectColumnValuesToBeBetween",
+        f"range.{column}",
+        f"{what or column} within {low}..{high}",
+        column=column,
+        min_value=low,
+        max_value=high,
         **extra,
     )
 
 
 def in_set(column: str, values: list, check: str | None = None, description: str = "") -> Any:
     return expect(
-        "ExpectColumnValuesToBeInSet", check or f"accepted_values.{column}",
-        description or f"{column} in {values}", column=column, value_set=list(values),
+        "ExpectColumnValuesToBeInSet",
+        check or f"accepted_values.{column}",
+        description or f"{column} in {values}",
+        column=column,
+        value_set=list(values),
     )
 
 
 def not_null(column: str) -> Any:
     return expect(
-        "ExpectColumnValuesToNotBeNull", f"not_null.{column}", f"{column} is not null",
+        "ExpectColumnValuesToNotBeNull",
+        f"not_null.{column}",
+        f"{column} is not null",
         column=column,
     )
 

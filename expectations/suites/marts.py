@@ -39,8 +39,12 @@ def expectations_by_batch(start: date, end: date, max_unallocated_share: float) 
     }
     return {
         "relations": [
-            in_set("problem", [""], check="relation_usable",
-                   description="the fact, staging models and marts exist with their columns"),
+            in_set(
+                "problem",
+                [""],
+                check="relation_usable",
+                description="the fact, staging models and marts exist with their columns",
+            ),
         ],
         "fct_ai_cost": [
             not_null("charge_date"),
@@ -53,25 +57,36 @@ def expectations_by_batch(start: date, end: date, max_unallocated_share: float) 
         ],
         "conservation": [
             expect(
-                "ExpectColumnValuesToBeBetween", "conservation",
+                "ExpectColumnValuesToBeBetween",
+                "conservation",
                 f"per charge_date in [{start}, {end}), fct_ai_cost billed cost equals the landed "
                 "billed cost (stg_focus__cost_and_usage + stg_openai__costs) to the cent",
-                column="difference", min_value=-CENT, max_value=CENT,
-                strict_min=True, strict_max=True,
+                column="difference",
+                min_value=-CENT,
+                max_value=CENT,
+                strict_min=True,
+                strict_max=True,
             ),
         ],
         "freshness": [
-            in_set("problem", [""], check="freshness",
-                   description="every day of the window is present and final: each configured "
-                               "source landed it or recorded it empty, and fct_ai_cost holds "
-                               "the days that landed rows"),
+            in_set(
+                "problem",
+                [""],
+                check="freshness",
+                description="every day of the window is present and final: each configured "
+                "source landed it or recorded it empty, and fct_ai_cost holds "
+                "the days that landed rows",
+            ),
         ],
         **ranges,
         "unallocated_share": [
             expect(
-                "ExpectColumnValuesToBeBetween", "max_share",
+                "ExpectColumnValuesToBeBetween",
+                "max_share",
                 f"unallocated share of billed cost at most {max_unallocated_share:.0%}",
-                column="unallocated_share", min_value=0, max_value=max_unallocated_share,
+                column="unallocated_share",
+                min_value=0,
+                max_value=max_unallocated_share,
             ),
         ],
     }

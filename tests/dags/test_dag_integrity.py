@@ -29,8 +29,15 @@ def test_every_dag_has_tags_and_retries(dagbag):
 def test_daily_dag_runs_the_day_in_order(dagbag):
     dag = dagbag.dags["ai_finops_daily"]
     assert set(dag.task_ids) == {
-        "plan_window", "list_sources", "extract", "validate_landing",
-        "build_warehouse", "validate_marts", "publish", "deliver_alerts", "render_dashboard",
+        "plan_window",
+        "list_sources",
+        "extract",
+        "validate_landing",
+        "build_warehouse",
+        "validate_marts",
+        "publish",
+        "deliver_alerts",
+        "render_dashboard",
     }
     # The gates sit between the steps they guard.
     assert "validate_landing" in dag.get_task("build_warehouse").upstream_task_ids
@@ -59,8 +66,14 @@ def test_daily_dag_runs_the_day_in_order(dagbag):
 def test_intraday_dag_estimates_today_in_order(dagbag):
     dag = dagbag.dags["ai_finops_intraday"]
     assert set(dag.task_ids) == {
-        "plan_as_of", "list_sources", "extract", "validate_landing",
-        "build_estimate", "validate_marts", "publish", "render_dashboard",
+        "plan_as_of",
+        "list_sources",
+        "extract",
+        "validate_landing",
+        "build_estimate",
+        "validate_marts",
+        "publish",
+        "render_dashboard",
     }
     assert dag.get_task("publish").downstream_task_ids == {"render_dashboard"}
     assert dag.get_task("render_dashboard").trigger_rule == "all_done"
@@ -103,7 +116,11 @@ def test_reports_dag_runs_on_its_schedule_or_when_the_marts_are_published(dagbag
     publish = dagbag.dags["ai_finops_daily"].get_task("publish")
     assert [o.name for o in publish.outlets] == [PUBLISHED_MARTS.name]
     assert set(dag.task_ids) == {
-        "plan", "weekly_team_reports", "leadership_weekly", "leadership_monthly"}
+        "plan",
+        "weekly_team_reports",
+        "leadership_weekly",
+        "leadership_monthly",
+    }
     for name in ("weekly_team_reports", "leadership_weekly", "leadership_monthly"):
         assert dag.get_task(name).upstream_task_ids == {"plan"}
     assert dag.catchup is False

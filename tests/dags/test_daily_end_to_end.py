@@ -106,8 +106,13 @@ def test_daily_dag_publishes_the_fact_and_every_mart(
     from sandbox.litellm_db import COMPLETION_CANARY, PROMPT_CANARY
     from tests.reliability.secret_scan import scan_files, scan_postgres, scan_text
 
-    canaries = [OPENAI_KEY, ANTHROPIC_KEY, postgres_server.superuser_password,
-                PROMPT_CANARY, COMPLETION_CANARY]
+    canaries = [
+        OPENAI_KEY,
+        ANTHROPIC_KEY,
+        postgres_server.superuser_password,
+        PROMPT_CANARY,
+        COMPLETION_CANARY,
+    ]
     print_summary(warehouse)
     assert any(True for _ in (home / "exports").rglob("*.parquet"))
     assert (home / "data_docs").is_dir()
@@ -118,10 +123,14 @@ def test_daily_dag_publishes_the_fact_and_every_mart(
     assert hits == []
     # The scan can see: LiteLLM's own table (the source) holds the prompt canary.
     assert scan_postgres(os.environ["LITELLM_DATABASE_URL"], [PROMPT_CANARY], "public")
-    chaos("secrets", "canary keys for every API source, a DSN password, LiteLLM messages and "
-          "response canaries; scanned: landing, quarantine, warehouse, PostgreSQL, Parquet, "
-          "data docs, Airflow files and logs, the summary report",
-          published="DuckDB+PostgreSQL+Parquet", secret_hits=len(hits))
+    chaos(
+        "secrets",
+        "canary keys for every API source, a DSN password, LiteLLM messages and "
+        "response canaries; scanned: landing, quarantine, warehouse, PostgreSQL, Parquet, "
+        "data docs, Airflow files and logs, the summary report",
+        published="DuckDB+PostgreSQL+Parquet",
+        secret_hits=len(hits),
+    )
 
 
 @pytest.mark.slow

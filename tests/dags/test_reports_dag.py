@@ -49,7 +49,9 @@ def test_the_monday_schedule_reports_last_month_and_skips_a_week_still_landing(
 
     assert dagrun.state == "success"
     assert _states(dagrun) == {
-        "plan": "success", "weekly_team_reports": "skipped", "leadership_weekly": "skipped",
+        "plan": "success",
+        "weekly_team_reports": "skipped",
+        "leadership_weekly": "skipped",
         "leadership_monthly": "success",
     }
     assert {key for key, _ in _recipients(mailbox)} == {"report:leadership-monthly:2026-10"}
@@ -71,7 +73,9 @@ def test_a_publication_reports_the_week_it_completed_once(reports_dag, settings,
     assert dagrun.state == "success"
     assert dagrun.logical_date is None and dagrun.data_interval_start is None
     assert _states(dagrun) == {
-        "plan": "success", "weekly_team_reports": "success", "leadership_weekly": "success",
+        "plan": "success",
+        "weekly_team_reports": "success",
+        "leadership_weekly": "success",
         # September has no published day: nothing to tell, skipped.
         "leadership_monthly": "skipped",
     }

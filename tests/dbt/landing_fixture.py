@@ -350,8 +350,12 @@ def _write(root: Path, source: str, dataset: str, day: dt.date, rows: list[dict]
     pq.write_table(table, folder / "part-0.parquet")
     # As the landing writer does: the manifest says the day was landed (ops_day_status).
     manifest = {
-        "source": source, "dataset": dataset, "partition_date": day.isoformat(),
-        "rows_in": len(rows), "rows_loaded": len(rows), "rows_quarantined": 0,
+        "source": source,
+        "dataset": dataset,
+        "partition_date": day.isoformat(),
+        "rows_in": len(rows),
+        "rows_loaded": len(rows),
+        "rows_quarantined": 0,
     }
     (folder / "_manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
 

@@ -226,9 +226,7 @@ def test_warehouse_works_under_another_file_name(built):
     published = built["root"] / "published" / "current.duckdb"
     published.parent.mkdir()
     shutil.copy(built["warehouse"], published)
-    views = query(
-        published, "select schema_name, view_name from duckdb_views() where not internal"
-    )
+    views = query(published, "select schema_name, view_name from duckdb_views() where not internal")
     assert ("intermediate", "int_gpu_cost_allocated") in views
     for schema, view in views:
         query(published, f"select count(*) from {schema}.{view}")

@@ -60,11 +60,18 @@ def built(tmp_path_factory):
     landing = root / "landing"
     fx.write_schema_files(landing)
     # The examples carry PrincipalId, which no FOCUS version defines: an added column.
-    source = SourceConfig("ai_bill", "focus",
-                          {"path": str(AI_EXAMPLES), "allow_added_columns": True,
-                           "lookback_days": 0})
-    summary = run_source(source, date(2025, 1, 1), date(2025, 6, 1), landing_root=landing,
-                         quarantine_root=root / "quarantine")
+    source = SourceConfig(
+        "ai_bill",
+        "focus",
+        {"path": str(AI_EXAMPLES), "allow_added_columns": True, "lookback_days": 0},
+    )
+    summary = run_source(
+        source,
+        date(2025, 1, 1),
+        date(2025, 6, 1),
+        landing_root=landing,
+        quarantine_root=root / "quarantine",
+    )
     counts = summary["datasets"]["focus_cost_and_usage"]
     lines = sum(len((AI_EXAMPLES / name).read_text().splitlines()) - 1 for name in FILES)
     assert (counts["rows_loaded"], counts["rows_quarantined"]) == (lines, 0), summary
@@ -74,11 +81,14 @@ def built(tmp_path_factory):
 
 
 def test_token_lines_become_token_rows_with_model_and_tokens(built):
-    rows = query(built, """
+    rows = query(
+        built,
+        """
         select model_id, cost_type, workload_type, sum(billed_cost), sum(input_tokens),
             sum(cached_input_tokens), sum(output_tokens)
         from fct_ai_cost where source_system = 'focus:ai_bill' group by all order by 1
-    """)
+    """,
+    )
     expected = _expected()
     assert {r[0] for r in rows} == set(expected), rows
     for model_id, cost_type, workload, billed, inputs, cached, outputs in rows:
@@ -87,15 +97,20 @@ def test_token_lines_become_token_rows_with_model_and_tokens(built):
         # money is the FOCUS line's, to the cent
         assert abs(Decimal(str(billed)) - want["billed_cost"]) < Decimal("0.005")
         assert (inputs, cached, outputs) == (
-            int(want["input_tokens"]), int(want["cached_input_tokens"]),
-            int(want["output_tokens"])), model_id
+            int(want["input_tokens"]),
+            int(want["cached_input_tokens"]),
+            int(want["output_tokens"]),
+        ), model_id
 
 
 def test_every_dollar_of_the_ai_bill_is_token_cost(built):
-    [(total, token_cost)] = query(built, """
+    [(total, token_cost)] = query(
+        built,
+        """
         select sum(billed_cost), sum(billed_cost) filter (where cost_type = 'tokens')
         from fct_ai_cost where source_system = 'focus:ai_bill'
-    """)
+    """,
+    )
     expected = sum(m["billed_cost"] for m in _expected().values())
     assert Decimal(str(total)) == Decimal(str(token_cost))
     assert abs(Decimal(str(total)) - expected) < Decimal("0.005")

@@ -88,7 +88,7 @@ def test_spend_per_hashed_key_and_end_user_sums_to_the_fact(built):
             for day, project, item, amount in fx.COST_ROWS
             if day == d and project in MINI_POOLS and item.startswith(fx.MINI)
         )
-        for d, in query(wh, final_days)
+        for (d,) in query(wh, final_days)
     ]
     expected = sum(day_pools) * fx.GATEWAY_MINI_SHARE
     key = f"{fx.LITELLM_OPENAI_KEY}/{fx.LITELLM_OPENAI_END_USER}"

@@ -142,14 +142,18 @@ def test_gpu_boxes_and_traced_apps_are_attributed_and_priced_as_the_org_says():
     for box in ORG["gpu_boxes"]:
         rule = hosts[box["hostname"]]
         assert (rule["team"], rule["feature"], rule["environment"]) == (
-            features[box["feature"]], box["feature"], box["environment"]
+            features[box["feature"]],
+            box["feature"],
+            box["environment"],
         )
     services = rules_by("otel_service_name")
     priced = {(r["provider"], r["model_id"]) for r in seed("price_book")}
     for app in ORG["otel_apps"]:
         rule = services[app["service_name"]]
         assert (rule["team"], rule["feature"], rule["environment"]) == (
-            features[app["feature"]], app["feature"], app["environment"]
+            features[app["feature"]],
+            app["feature"],
+            app["environment"],
         )
         assert (app["provider"], app["model"]) in priced
 

@@ -275,15 +275,17 @@ def mart_columns_carrying(project: Path, metric: str) -> list[dict]:
                 continue
             grain = meta.get("semantic_grain") or model_meta.get("semantic_grain")
             assert grain, f"{model['name']}.{column['name']}: no semantic_grain in its meta"
-            found.append({
-                "model": model["name"],
-                "column": column["name"],
-                "grain": {
-                    name: spec if isinstance(spec, dict) else {"group_by": spec}
-                    for name, spec in grain.items()
-                },
-                "where": meta.get("semantic_where", model_meta.get("semantic_where")),
-            })
+            found.append(
+                {
+                    "model": model["name"],
+                    "column": column["name"],
+                    "grain": {
+                        name: spec if isinstance(spec, dict) else {"group_by": spec}
+                        for name, spec in grain.items()
+                    },
+                    "where": meta.get("semantic_where", model_meta.get("semantic_where")),
+                }
+            )
     return found
 
 

@@ -46,68 +46,133 @@ def clean_rows(dataset: str, day: date) -> list[dict]:
     d = day.isoformat()
     if dataset == "focus_cost_and_usage":
         base = {
-            "source_name": "aws_focus", "focus_version": "1.2", "export_version": "v1",
-            "billing_account_id": "111122223333", "provider_name": "AWS",
-            "billing_currency": "USD", "billing_period_start": _at(day.replace(day=1)),
-            "billing_period_end": _at(date(2026, 11, 1)), "charge_period_start": _at(day),
-            "charge_period_end": _at(day + timedelta(days=1)), "service_name": "Amazon EC2",
+            "source_name": "aws_focus",
+            "focus_version": "1.2",
+            "export_version": "v1",
+            "billing_account_id": "111122223333",
+            "provider_name": "AWS",
+            "billing_currency": "USD",
+            "billing_period_start": _at(day.replace(day=1)),
+            "billing_period_end": _at(date(2026, 11, 1)),
+            "charge_period_start": _at(day),
+            "charge_period_end": _at(day + timedelta(days=1)),
+            "service_name": "Amazon EC2",
             "resource_name": "gpu-a10g-0",
         }
         return [
-            {**base, "record_ref": f"focus-{d}.csv:2", "charge_category": "Usage",
-             "billed_cost": _money("136.128"), "effective_cost": _money("136.128"),
-             "list_cost": _money("136.128")},
+            {
+                **base,
+                "record_ref": f"focus-{d}.csv:2",
+                "charge_category": "Usage",
+                "billed_cost": _money("136.128"),
+                "effective_cost": _money("136.128"),
+                "list_cost": _money("136.128"),
+            },
             # A credit is negative by nature: it must pass.
-            {**base, "record_ref": f"focus-{d}.csv:3", "charge_category": "Credit",
-             "billed_cost": _money("-5.25"), "effective_cost": _money("-5.25")},
+            {
+                **base,
+                "record_ref": f"focus-{d}.csv:3",
+                "charge_category": "Credit",
+                "billed_cost": _money("-5.25"),
+                "effective_cost": _money("-5.25"),
+            },
         ]
     if dataset == "openai_costs":
         return [
-            {"source_name": "openai", "record_ref": f"costs:{d}:{i}", "project_id": "proj_search",
-             "line_item": item, "currency": "USD", "amount": _money(amount),
-             "bucket_start_at": _at(day), "bucket_end_at": _at(day + timedelta(days=1))}
-            for i, (item, amount) in enumerate([("gpt-4o-mini-2024-07-18, input", "1.20"),
-                                                ("gpt-4o-mini-2024-07-18, output", "0.85")])
+            {
+                "source_name": "openai",
+                "record_ref": f"costs:{d}:{i}",
+                "project_id": "proj_search",
+                "line_item": item,
+                "currency": "USD",
+                "amount": _money(amount),
+                "bucket_start_at": _at(day),
+                "bucket_end_at": _at(day + timedelta(days=1)),
+            }
+            for i, (item, amount) in enumerate(
+                [
+                    ("gpt-4o-mini-2024-07-18, input", "1.20"),
+                    ("gpt-4o-mini-2024-07-18, output", "0.85"),
+                ]
+            )
         ]
     if dataset in ("openai_usage_completions", "openai_usage_embeddings"):
         return [
-            {"source_name": "openai", "record_ref": f"usage:{d}:0", "project_id": "proj_search",
-             "api_key_id": "key_srch_prod_02", "model": "gpt-4o-mini-2024-07-18",
-             "is_batch": False, "input_tokens": 4500, "input_cached_tokens": 2000,
-             "output_tokens": 600, "num_model_requests": 10, "bucket_start_at": _at(day),
-             "bucket_end_at": _at(day + timedelta(days=1))}
+            {
+                "source_name": "openai",
+                "record_ref": f"usage:{d}:0",
+                "project_id": "proj_search",
+                "api_key_id": "key_srch_prod_02",
+                "model": "gpt-4o-mini-2024-07-18",
+                "is_batch": False,
+                "input_tokens": 4500,
+                "input_cached_tokens": 2000,
+                "output_tokens": 600,
+                "num_model_requests": 10,
+                "bucket_start_at": _at(day),
+                "bucket_end_at": _at(day + timedelta(days=1)),
+            }
         ]
     if dataset == "anthropic_usage_messages":
         return [
-            {"source_name": "anthropic", "record_ref": f"usage_report:{d}:0",
-             "api_key_id": "wrk_content_prod_01", "workspace_id": "wrkspc_content",
-             "model": "claude-sonnet-4-5", "service_tier": "standard",
-             "uncached_input_tokens": 1800, "cache_read_input_tokens": 700,
-             "cache_creation_5m_input_tokens": 100, "cache_creation_1h_input_tokens": 0,
-             "output_tokens": 700, "bucket_start_at": _at(day),
-             "bucket_end_at": _at(day + timedelta(days=1))}
+            {
+                "source_name": "anthropic",
+                "record_ref": f"usage_report:{d}:0",
+                "api_key_id": "wrk_content_prod_01",
+                "workspace_id": "wrkspc_content",
+                "model": "claude-sonnet-4-5",
+                "service_tier": "standard",
+                "uncached_input_tokens": 1800,
+                "cache_read_input_tokens": 700,
+                "cache_creation_5m_input_tokens": 100,
+                "cache_creation_1h_input_tokens": 0,
+                "output_tokens": 700,
+                "bucket_start_at": _at(day),
+                "bucket_end_at": _at(day + timedelta(days=1)),
+            }
         ]
     if dataset == "anthropic_costs":
         return [
-            {"source_name": "anthropic", "record_ref": f"cost_report:{d}:0",
-             "workspace_id": "wrkspc_content",
-             "description": "Claude Sonnet 4.5 Usage - Input Tokens", "cost_type": "tokens",
-             "model": "claude-sonnet-4-5", "token_type": "uncached_input_tokens",
-             "currency": "USD", "amount": _money("3.42"), "bucket_start_at": _at(day),
-             "bucket_end_at": _at(day + timedelta(days=1))}
+            {
+                "source_name": "anthropic",
+                "record_ref": f"cost_report:{d}:0",
+                "workspace_id": "wrkspc_content",
+                "description": "Claude Sonnet 4.5 Usage - Input Tokens",
+                "cost_type": "tokens",
+                "model": "claude-sonnet-4-5",
+                "token_type": "uncached_input_tokens",
+                "currency": "USD",
+                "amount": _money("3.42"),
+                "bucket_start_at": _at(day),
+                "bucket_end_at": _at(day + timedelta(days=1)),
+            }
         ]
     if dataset == "dcgm_gpu_metrics":
         return [
-            {"source_name": "gpu_cluster", "record_ref": f"query_range:{metric}:{d}",
-             "metric_name": metric, "hostname": "gpu-a10g-0", "gpu": "0", "value": value,
-             "step_seconds": 300, "sample_at": _at(day, 1)}
+            {
+                "source_name": "gpu_cluster",
+                "record_ref": f"query_range:{metric}:{d}",
+                "metric_name": metric,
+                "hostname": "gpu-a10g-0",
+                "gpu": "0",
+                "value": value,
+                "step_seconds": 300,
+                "sample_at": _at(day, 1),
+            }
             for metric, value in [("DCGM_FI_DEV_GPU_UTIL", 55.0), ("DCGM_FI_DEV_FB_USED", 1024.0)]
         ]
     if dataset == "value_feature_kpis":
         return [
-            {"source_name": "feature_kpis", "record_ref": f"feature_kpis_{d}.csv:2",
-             "feature_id": "semantic-search", "currency": "USD", "active_users": 42000,
-             "conversions": 840, "revenue": _money("15120.00"), "kpi_at": _at(day)}
+            {
+                "source_name": "feature_kpis",
+                "record_ref": f"feature_kpis_{d}.csv:2",
+                "feature_id": "semantic-search",
+                "currency": "USD",
+                "active_users": 42000,
+                "conversions": 840,
+                "revenue": _money("15120.00"),
+                "kpi_at": _at(day),
+            }
         ]
     return [generic_row(DATASETS[dataset], day)]
 
@@ -132,8 +197,15 @@ def generic_row(dataset: Dataset, day: date) -> dict:
     return row
 
 
-def write_partition(root: Path, dataset: Dataset, day: date, rows: list[dict],
-                    *, rows_loaded: int | None = None, table: pa.Table | None = None) -> Path:
+def write_partition(
+    root: Path,
+    dataset: Dataset,
+    day: date,
+    rows: list[dict],
+    *,
+    rows_loaded: int | None = None,
+    table: pa.Table | None = None,
+) -> Path:
     """One partition: part-0.parquet with the exact schema, plus a matching _manifest.json."""
     source = rows[0]["source_name"] if rows else "empty_source"
     part = root / source / dataset.name / f"date={day.isoformat()}"
@@ -141,10 +213,14 @@ def write_partition(root: Path, dataset: Dataset, day: date, rows: list[dict],
     table = table if table is not None else pa.Table.from_pylist(rows, schema=dataset.schema)
     pq.write_table(table, part / "part-0.parquet")
     manifest = {
-        "source": source, "dataset": dataset.name, "schema_version": dataset.version,
-        "partition": day.isoformat(), "rows_in": table.num_rows,
+        "source": source,
+        "dataset": dataset.name,
+        "schema_version": dataset.version,
+        "partition": day.isoformat(),
+        "rows_in": table.num_rows,
         "rows_loaded": table.num_rows if rows_loaded is None else rows_loaded,
-        "rows_quarantined": 0, "files": [{"path": "part-0.parquet", "rows": table.num_rows}],
+        "rows_quarantined": 0,
+        "files": [{"path": "part-0.parquet", "rows": table.num_rows}],
     }
     (part / "_manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     return part
@@ -179,8 +255,15 @@ FACT_ROWS = [
     for pool, team, env, basis, method, ctype, cost in [
         (_GPU, "search", "production", "billed", "proportional", "gpu", "100.000"),
         (_GPU, "ml-platform", "research", "billed", "idle", "gpu", "30.878"),
-        (_OPENAI, "search", "production", "billed",
-         "direct" if day == "2026-10-01" else "rule", "tokens", "1.55"),
+        (
+            _OPENAI,
+            "search",
+            "production",
+            "billed",
+            "direct" if day == "2026-10-01" else "rule",
+            "tokens",
+            "1.55",
+        ),
         (_OPENAI, "unallocated", "unallocated", "billed", "unallocated", "tokens", "0.50"),
         (_OPENAI, "search", "staging", "estimated", "direct", "tokens", "0.00"),
     ]

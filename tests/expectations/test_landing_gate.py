@@ -49,8 +49,7 @@ def _break(name: str, day: date, rows: list[dict]) -> list[dict]:
         usage, credit = rows
         # a Usage row with a negative cost, and a row charged outside the window
         late = datetime(END.year, END.month, END.day, 3, tzinfo=UTC)
-        return [{**usage, "billed_cost": Decimal("-1.00")},
-                {**credit, "charge_period_start": late}]
+        return [{**usage, "billed_cost": Decimal("-1.00")}, {**credit, "charge_period_start": late}]
     if name == "openai_costs" and day == first:
         return [{**rows[0], "currency": "usd?"}, rows[1]]
     if name == "openai_usage_completions" and day == first:
@@ -62,13 +61,25 @@ def _break(name: str, day: date, rows: list[dict]) -> list[dict]:
 
 # check id -> (suite, column, dataset, source) that the broken tree must report
 EXPECTED_FAILURES = {
-    "in_window.charge_period_start": ("landing.focus_cost_and_usage.rows", "charge_period_start",
-                                      "focus_cost_and_usage", "aws_focus"),
+    "in_window.charge_period_start": (
+        "landing.focus_cost_and_usage.rows",
+        "charge_period_start",
+        "focus_cost_and_usage",
+        "aws_focus",
+    ),
     "iso_4217.currency": ("landing.openai_costs.rows", "currency", "openai_costs", "openai"),
-    "unique_key": ("landing.openai_usage_completions.rows", None, "openai_usage_completions",
-                   "openai"),
-    "range.DCGM_FI_DEV_GPU_UTIL": ("landing.dcgm_gpu_metrics.rows", "value", "dcgm_gpu_metrics",
-                                   "gpu_cluster"),
+    "unique_key": (
+        "landing.openai_usage_completions.rows",
+        None,
+        "openai_usage_completions",
+        "openai",
+    ),
+    "range.DCGM_FI_DEV_GPU_UTIL": (
+        "landing.dcgm_gpu_metrics.rows",
+        "value",
+        "dcgm_gpu_metrics",
+        "gpu_cluster",
+    ),
     "manifest_row_count": ("landing.partitions", None, "value_feature_kpis", "feature_kpis"),
     "schema_matches": ("landing.partitions", None, "anthropic_usage_messages", "anthropic"),
 }
@@ -130,23 +141,26 @@ def test_negative_usage_cost_warns_with_the_row_and_never_blocks(broken):
     assert finding["dataset"] == "focus_cost_and_usage" and "aws_focus" in finding["sources"]
     assert "-1.0" in finding["reason"] and "focus-2026-10-01.csv:2" in finding["reason"]
     assert "legal in FOCUS" in finding["reason"]
-    assert not any(f["expectation"].startswith("negative_amount")
-                   for f in result.blocking_failures)
+    assert not any(f["expectation"].startswith("negative_amount") for f in result.blocking_failures)
 
 
 def test_negative_usage_cost_alone_passes_the_gate(tmp_path):
     def negative_usage(name, day, rows):
         if name == "focus_cost_and_usage":
             usage, credit = rows
-            return [{**usage, "billed_cost": Decimal("-0.0004"),
-                     "effective_cost": Decimal("-0.0004")}, credit]
+            return [
+                {**usage, "billed_cost": Decimal("-0.0004"), "effective_cost": Decimal("-0.0004")},
+                credit,
+            ]
         return rows
 
     root = build_landing(tmp_path / "landing", negative_usage)
     result = run_landing_gate(root, START, END, data_docs_dir=tmp_path / "docs")
     assert result.success, result.summary()
     assert {w["expectation"] for w in result.warnings} == {
-        "negative_amount.billed_cost", "negative_amount.effective_cost"}
+        "negative_amount.billed_cost",
+        "negative_amount.effective_cost",
+    }
 
 
 def test_missing_day_and_missing_manifest_block(tmp_path):
@@ -178,8 +192,19 @@ def test_dataset_without_partitions_only_warns(tmp_path):
 
 def test_cli_exits_1_when_blocked(broken, capsys):
     root, base, _ = broken
-    code = main(["landing", "--landing", str(root), "--start", str(START), "--end", str(END),
-                 "--data-docs", str(base / "cli_docs")])
+    code = main(
+        [
+            "landing",
+            "--landing",
+            str(root),
+            "--start",
+            str(START),
+            "--end",
+            str(END),
+            "--data-docs",
+            str(base / "cli_docs"),
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 1
     assert "landing gate BLOCKED" in out and "in_window.charge_period_start" in out

@@ -47,8 +47,10 @@ def test_conservation_broken_by_a_cent_and_unknown_environment_block(warehouse, 
 
 
 def test_sub_cent_rounding_difference_passes(warehouse, tmp_path):
-    path = warehouse("update fct_ai_cost set billed_cost = billed_cost + 0.004 "
-                     "where charge_date = '2026-10-02' and allocation_method = 'rule'")
+    path = warehouse(
+        "update fct_ai_cost set billed_cost = billed_cost + 0.004 "
+        "where charge_date = '2026-10-02' and allocation_method = 'rule'"
+    )
     assert _run(path, tmp_path).success
 
 
@@ -81,19 +83,24 @@ def test_landed_rows_the_fact_lacks_fail_freshness(warehouse, tmp_path):
 
 def test_a_past_day_passes_freshness_though_later_days_exist(warehouse, tmp_path):
     """A rerun or backfill of an earlier range: its days are final, later ones do not matter."""
-    result = run_marts_gate(warehouse(), START, START + timedelta(days=1),
-                            data_docs_dir=tmp_path / "docs")
+    result = run_marts_gate(
+        warehouse(), START, START + timedelta(days=1), data_docs_dir=tmp_path / "docs"
+    )
     assert "freshness" not in _failed(result), result.summary()
 
 
 def test_anthropic_costs_join_conservation_when_staged(warehouse, tmp_path):
-    staged = ("create table stg_anthropic__costs as select '2026-10-01'::date as charge_date, "
-              "3.42::decimal(38, 12) as amount")
+    staged = (
+        "create table stg_anthropic__costs as select '2026-10-01'::date as charge_date, "
+        "3.42::decimal(38, 12) as amount"
+    )
     result = _run(warehouse(staged), tmp_path)
     assert _failed(result) == {"conservation"}, result.summary()
     assert result.blocking_failures[0]["observed"] == [pytest.approx(-3.42)]
-    fact_row = ("insert into fct_ai_cost values ('2026-10-01', 'anthropic:wrkspc_content', "
-                "'content', 'production', 'billed', 'direct', 'tokens', 3.42)")
+    fact_row = (
+        "insert into fct_ai_cost values ('2026-10-01', 'anthropic:wrkspc_content', "
+        "'content', 'production', 'billed', 'direct', 'tokens', 3.42)"
+    )
     assert _run(warehouse(staged, fact_row), tmp_path).success
 
 
@@ -111,8 +118,13 @@ def test_a_missing_insight_mart_blocks_with_its_name(warehouse, tmp_path):
 
 
 def test_out_of_range_mart_ratio_blocks(warehouse, tmp_path):
-    result = _run(warehouse("update mart_engineering__token_efficiency set cache_hit_rate = 1.7 "
-                            "where charge_date = '2026-10-01'"), tmp_path)
+    result = _run(
+        warehouse(
+            "update mart_engineering__token_efficiency set cache_hit_rate = 1.7 "
+            "where charge_date = '2026-10-01'"
+        ),
+        tmp_path,
+    )
     assert _failed(result) == {"range.cache_hit_rate"}, result.summary()
 
 
@@ -120,8 +132,13 @@ def test_out_of_range_mart_ratio_blocks(warehouse, tmp_path):
 def test_a_gpu_share_above_one_blocks(warehouse, tmp_path, column):
     # 1.3 is what a share computed over the wrong denominator looks like; the old 0-100 range
     # let it (and a percent written into a share column) through.
-    result = _run(warehouse(f"update mart_engineering__token_efficiency set {column} = 1.3 "
-                            "where charge_date = '2026-10-02'"), tmp_path)
+    result = _run(
+        warehouse(
+            f"update mart_engineering__token_efficiency set {column} = 1.3 "
+            "where charge_date = '2026-10-02'"
+        ),
+        tmp_path,
+    )
     assert not result.success
     assert _failed(result) == {f"range.{column}"}, result.summary()
     finding = result.blocking_failures[0]
@@ -129,17 +146,21 @@ def test_a_gpu_share_above_one_blocks(warehouse, tmp_path, column):
 
 
 def test_a_share_column_missing_from_the_mart_blocks(warehouse, tmp_path):
-    result = _run(warehouse("alter table mart_engineering__token_efficiency "
-                            "drop column gpu_utilisation"), tmp_path)
+    result = _run(
+        warehouse("alter table mart_engineering__token_efficiency drop column gpu_utilisation"),
+        tmp_path,
+    )
     assert not result.success
     assert "exists.gpu_utilisation" in _failed(result), result.summary()
 
 
 def test_unallocated_share_over_maximum_only_warns(warehouse, tmp_path):
     # Move most of the day's GPU cost to unallocated: totals still conserve.
-    path = warehouse("update fct_ai_cost set allocation_method = 'unallocated', "
-                     "team = 'unallocated', environment = 'unallocated' "
-                     "where allocation_method = 'proportional'")
+    path = warehouse(
+        "update fct_ai_cost set allocation_method = 'unallocated', "
+        "team = 'unallocated', environment = 'unallocated' "
+        "where allocation_method = 'proportional'"
+    )
     result = _run(path, tmp_path)
     assert result.success, result.summary()
     assert [w["expectation"] for w in result.warnings] == ["max_share"]

@@ -134,9 +134,7 @@ def api_source(name: str, server, secret: dict[str, str], **options):
     """A source of type ``name`` pointed at the double, with fast retries."""
     from extractors.config import SourceConfig
 
-    return SourceConfig(
-        name, name, {"base_url": server.url, "api_key": secret, **FAST, **options}
-    )
+    return SourceConfig(name, name, {"base_url": server.url, "api_key": secret, **FAST, **options})
 
 
 def extract_into(tmp_path, src, start, end, secrets):

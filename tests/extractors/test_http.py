@@ -180,7 +180,9 @@ def test_an_empty_page_that_repeats_its_own_cursor_is_asked_again(api):
 
     api.route("/v1/list", handler)
     assert [p["data"] for p in paginate_cursor(client(api), "/v1/list", {}, what="list")] == [
-        [1], [2], [3]
+        [1],
+        [2],
+        [3],
     ]
     assert [r.query.get("page") for r in api.requests] == [None, ["p2"], ["p2"], ["p2"], ["p3"]]
 
@@ -223,9 +225,14 @@ def test_a_page_that_repeats_a_cursor_already_followed_is_fatal_naming_the_curso
 
 
 def test_a_full_page_that_names_itself_as_next_is_fatal(api):
-    api.route("/v1/list", lambda q, h: (
-        200, {}, {"data": [1], "has_more": True, "next_page": q.get("page", ["p1"])[0]}
-    ))
+    api.route(
+        "/v1/list",
+        lambda q, h: (
+            200,
+            {},
+            {"data": [1], "has_more": True, "next_page": q.get("page", ["p1"])[0]},
+        ),
+    )
     with pytest.raises(FatalSourceError, match="next_page 'p1' repeats the cursor that fetched"):
         list(paginate_cursor(client(api), "/v1/list", {}, what="list"))
     assert len(api.requests) == 2

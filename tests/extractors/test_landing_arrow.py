@@ -97,8 +97,12 @@ def test_nul_and_control_bytes_are_quarantined_alike_row_wise_and_in_bulk(tmp_pa
         assert pq.read_table(landed / "part-0.parquet").column("feature_id").to_pylist() == [
             "chat\tbot\r\nline 2"  # tab, newline and CR are data
         ]
-    assert reasons["bulk"] == reasons["rows"] == {
-        "nul": "column feature_id holds a NUL byte (\\x00), which PostgreSQL cannot store",
-        "esc": "column feature_id holds a C0 control character (other than tab, newline and "
-        "carriage return), which is corruption, not text",
-    }
+    assert (
+        reasons["bulk"]
+        == reasons["rows"]
+        == {
+            "nul": "column feature_id holds a NUL byte (\\x00), which PostgreSQL cannot store",
+            "esc": "column feature_id holds a C0 control character (other than tab, newline and "
+            "carriage return), which is corruption, not text",
+        }
+    )

@@ -38,9 +38,19 @@ def write_config(tmp_path: Path, options: str) -> Path:
 
 def args(tmp_path: Path, config: Path) -> list[str]:
     return [
-        "--config", str(config), "--source", "openai_main", "--start", "2026-10-01",
-        "--end", "2026-10-02", "--landing", str(tmp_path / "landing"),
-        "--quarantine", str(tmp_path / "quarantine"), "-v",
+        "--config",
+        str(config),
+        "--source",
+        "openai_main",
+        "--start",
+        "2026-10-01",
+        "--end",
+        "2026-10-02",
+        "--landing",
+        str(tmp_path / "landing"),
+        "--quarantine",
+        str(tmp_path / "quarantine"),
+        "-v",
     ]
 
 

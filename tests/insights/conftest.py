@@ -37,9 +37,17 @@ def rebuild(
         with duckdb.connect(str(warehouse)) as con:
             con.execute(before)
     result = run_dbt(
-        ["run", "--select", *models, *VIEWS, "--vars",
-         '{"start_date": "2026-10-01", "end_date": "2026-11-01"}'],
-        warehouse, home / "landing", work,
+        [
+            "run",
+            "--select",
+            *models,
+            *VIEWS,
+            "--vars",
+            '{"start_date": "2026-10-01", "end_date": "2026-11-01"}',
+        ],
+        warehouse,
+        home / "landing",
+        work,
     )
     return warehouse, result
 

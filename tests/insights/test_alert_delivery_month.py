@@ -31,13 +31,18 @@ def test_the_months_alerts_arrive_once_each_across_reruns_and_republishing(
     receiver = webhook()
     alerts = rows(warehouse, ROUTED)
     for conn_id in {c for *_, hooks in alerts for c in split(hooks)}:
-        monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps(
-            {"conn_type": "slackwebhook", "host": receiver.base_url, "password": WEBHOOK_TOKEN}))
+        monkeypatch.setenv(
+            f"AIRFLOW_CONN_{conn_id.upper()}",
+            json.dumps(
+                {"conn_type": "slackwebhook", "host": receiver.base_url, "password": WEBHOOK_TOKEN}
+            ),
+        )
 
     first = deliver_alerts(warehouse, ops, policy=FAST)
 
-    mails = sorted((address, alert_id) for alert_id, *_, email, _ in alerts
-                   for address in split(email))
+    mails = sorted(
+        (address, alert_id) for alert_id, *_, email, _ in alerts for address in split(email)
+    )
     posts = sorted(alert_id for alert_id, *_, hooks in alerts for _ in split(hooks))
     assert (first.sent, first.failed, first.not_configured) == (len(mails) + len(posts), 0, 0)
     assert mailbox.received() == mails

@@ -213,12 +213,15 @@ def test_campaign_days_train_on_the_ordinary_weekday_but_score_on_actual_spend(m
         assert training == week_before and training < actual, (team, day)
     # Off event days the series trains on what was billed, less one-time charges (the
     # month's tax and credits): exactly those, per team and for the org.
-    trained_apart = {(team, day): gap for team, day, gap in query(
-        month,
-        "select team, cost_date, daily_cost - training_cost"
-        " from intermediate.int_forecast_daily_cost"
-        " where not is_event_day and training_cost <> daily_cost",
-    )}
+    trained_apart = {
+        (team, day): gap
+        for team, day, gap in query(
+            month,
+            "select team, cost_date, daily_cost - training_cost"
+            " from intermediate.int_forecast_daily_cost"
+            " where not is_event_day and training_cost <> daily_cost",
+        )
+    }
     one_time = {}
     for team, day, cost in query(
         month,
@@ -253,9 +256,13 @@ def test_week_totals_are_scored_back_to_back_from_the_last_origin():
     first = MIN_TRAINING_DAYS
     errors = {first + i: 0.5 for i in range(15)}
     errors[first + 14] = 0.05  # the last week held
-    errors[first + 7] = 0.20   # the week before it did not
-    errors[first] = None       # the first: no actual spend to compare with
+    errors[first + 7] = 0.20  # the week before it did not
+    errors[first] = None  # the first: no actual spend to compare with
     scored = _period_totals(errors, 7)
-    assert scored == {"period_total_tolerance": 0.10, "periods_scored": 2,
-                      "periods_within_tolerance": 1, "worst_period_total_error": 0.20}
+    assert scored == {
+        "period_total_tolerance": 0.10,
+        "periods_scored": 2,
+        "periods_within_tolerance": 1,
+        "worst_period_total_error": 0.20,
+    }
     assert _period_totals({}, 7)["periods_scored"] == 0

@@ -156,8 +156,11 @@ def test_low_cache_hit_saving_prices_the_missing_cache_hits_on_the_price_book(co
     assert row["cache_hit_rate"] < 0.1 and best_rate > 0.5  # 5% planted vs the chatbot's 60%
     saving = Decimal(0)
     for day in _token_days(
-        con, "f.feature = ? and f.environment = ? and f.model_id = ?",
-        "ad-copy-gen", "production", GPT_4O,
+        con,
+        "f.feature = ? and f.environment = ? and f.model_id = ?",
+        "ad-copy-gen",
+        "production",
+        GPT_4O,
     ):
         price = _price(con, GPT_4O, day["charge_date"])
         extra_cached = Decimal(best_rate) * day["input_tokens"] - day["cached"]
@@ -187,8 +190,11 @@ def test_smaller_model_saving_prices_the_same_tokens_on_the_smaller_model(con):
     _, _, days = _window(con)
     current = on_smaller = Decimal(0)
     planted_days = _token_days(
-        con, "f.feature = ? and f.environment = ? and f.model_id = ?",
-        "ticket-triage", "production", GPT_4O,
+        con,
+        "f.feature = ? and f.environment = ? and f.model_id = ?",
+        "ticket-triage",
+        "production",
+        GPT_4O,
     )
     # The switch (events_calendar ticket-triage-to-gpt-4o) is on 2026-10-26.
     assert min(d["charge_date"] for d in planted_days) == date(2026, 10, 26)
@@ -206,8 +212,9 @@ def test_smaller_model_saving_prices_the_same_tokens_on_the_smaller_model(con):
 
 def test_recommendation_ids_survive_a_rebuild(con, month_home, tmp_path):
     before = {
-        (r["kind"], r["team"], r["feature"], r["environment"], r["model_id"], r["resource_id"]):
-        r["recommendation_id"]
+        (r["kind"], r["team"], r["feature"], r["environment"], r["model_id"], r["resource_id"]): r[
+            "recommendation_id"
+        ]
         for r in _rows(con, "select * from mart_ops__recommendations")
     }
     rebuilt = tmp_path / "rebuilt.duckdb"
@@ -230,8 +237,14 @@ def test_recommendation_ids_survive_a_rebuild(con, month_home, tmp_path):
     after_con = duckdb.connect(str(rebuilt), read_only=True)
     try:
         after = {
-            (r["kind"], r["team"], r["feature"], r["environment"], r["model_id"], r["resource_id"]):
-            r["recommendation_id"]
+            (
+                r["kind"],
+                r["team"],
+                r["feature"],
+                r["environment"],
+                r["model_id"],
+                r["resource_id"],
+            ): r["recommendation_id"]
             for r in _rows(after_con, "select * from mart_ops__recommendations")
         }
     finally:

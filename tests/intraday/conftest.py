@@ -27,8 +27,14 @@ def intraday_env(tmp_path, monkeypatch, postgres_database):
     from warehouse.settings import Settings
 
     create_spend_logs_table(postgres_database)
-    fill_spend_logs(postgres_database, TODAY - timedelta(days=1), TODAY + timedelta(days=1),
-                    rows_per_day=480, seed=11, until=AS_OF + timedelta(hours=3))
+    fill_spend_logs(
+        postgres_database,
+        TODAY - timedelta(days=1),
+        TODAY + timedelta(days=1),
+        rows_per_day=480,
+        seed=11,
+        until=AS_OF + timedelta(hours=3),
+    )
     keys = {"openai": OPENAI_KEY, "anthropic": ANTHROPIC_KEY}
     with serve(DemoOrg.load(), admin_keys=keys) as api:
         for var, value in {

@@ -42,8 +42,9 @@ def test_a_run_without_as_of_or_interval_says_what_to_give():
 
 def test_only_usage_datasets_of_token_sources_are_pulled_hourly_without_lookback(monkeypatch):
     monkeypatch.setenv("COSTBRIDGE_SANDBOX_DIR", "/nowhere")
-    settings = Settings(home=REPO_ROOT / ".unused", sources_file=REPO_ROOT / "config" /
-                        "sources.demo.yml")
+    settings = Settings(
+        home=REPO_ROOT / ".unused", sources_file=REPO_ROOT / "config" / "sources.demo.yml"
+    )
     assert source_names(settings) == ["openai", "anthropic", "litellm_proxy"]
     assert configured_datasets(settings) == [
         {"source": "openai", "dataset": "openai_usage_completions"},
@@ -53,8 +54,11 @@ def test_only_usage_datasets_of_token_sources_are_pulled_hourly_without_lookback
     ]
     from extractors.config import load_sources
 
-    sources = {s.name: intraday_source(s) for s in load_sources(settings.sources_file)
-               if s.name in source_names(settings)}
+    sources = {
+        s.name: intraday_source(s)
+        for s in load_sources(settings.sources_file)
+        if s.name in source_names(settings)
+    }
     assert sources["openai"].options["datasets"] == ["usage_completions", "usage_embeddings"]
     assert sources["anthropic"].options["datasets"] == ["usage_messages"]
     assert all(s.options["lookback_days"] == 0 for s in sources.values())

@@ -15,10 +15,16 @@ ADMIN_KEYS = {"openai": OPENAI_KEY, "anthropic": ANTHROPIC_KEY}
 KEYS = {"openai": OPENAI_KEY, "anthropic": ANTHROPIC_KEY}
 # source type -> (usage path, datasets option, landing dataset)
 USAGE = {
-    "openai": ("/v1/organization/usage/completions", ["usage_completions"],
-               "openai_usage_completions"),
-    "anthropic": ("/v1/organizations/usage_report/messages", ["usage_messages"],
-                  "anthropic_usage_messages"),
+    "openai": (
+        "/v1/organization/usage/completions",
+        ["usage_completions"],
+        "openai_usage_completions",
+    ),
+    "anthropic": (
+        "/v1/organizations/usage_report/messages",
+        ["usage_messages"],
+        "anthropic_usage_messages",
+    ),
 }
 DAY = datetime(2026, 10, 20, tzinfo=UTC)
 
@@ -77,8 +83,11 @@ def test_the_page_limit_counts_hours_not_days(tmp_path, server, kind):
 @pytest.mark.parametrize("width", ["1m", "2h", 1, None])
 def test_other_widths_are_refused_naming_source_and_option(tmp_path, server, kind, width):
     src = _source(kind, server, bucket_width=width)
-    with pytest.raises(ConfigError, match=rf"source '{kind}': option 'bucket_width' must be one "
-                                           r"of \['1d', '1h'\]"):
+    with pytest.raises(
+        ConfigError,
+        match=rf"source '{kind}': option 'bucket_width' must be one "
+        r"of \['1d', '1h'\]",
+    ):
         extract_into(tmp_path, src, DAY, DAY + timedelta(hours=2), lambda ref: KEYS[kind])
     assert not _pages(server, USAGE[kind][0]), "nothing may be requested with a bad option"
 

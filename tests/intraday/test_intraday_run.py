@@ -43,8 +43,11 @@ def test_the_dag_estimates_today_as_of_a_param(dagbag, intraday_env):
 
     with psycopg.connect(os.environ["LITELLM_DATABASE_URL"]) as conn:
         last = conn.execute('select max("startTime") from "LiteLLM_SpendLogs"').fetchone()[0]
-    assert AS_OF.replace(tzinfo=None) + timedelta(hours=2) < last < AS_OF.replace(
-        tzinfo=None) + timedelta(hours=3)
+    assert (
+        AS_OF.replace(tzinfo=None) + timedelta(hours=2)
+        < last
+        < AS_OF.replace(tzinfo=None) + timedelta(hours=3)
+    )
     import pyarrow.dataset as ds
 
     landed = ds.dataset(litellm / "litellm_spend_logs", format="parquet").to_table()
@@ -68,19 +71,36 @@ def test_the_dag_estimates_today_as_of_a_param(dagbag, intraday_env):
 def _bad_hour_body() -> str:
     """An OpenAI usage page whose hour 09:00 claims more cached tokens than input tokens."""
     start = int((AS_OF - timedelta(hours=1)).timestamp())
-    return json.dumps({
-        "object": "page", "has_more": False, "next_page": None,
-        "data": [{
-            "object": "bucket", "start_time": start, "end_time": start + 3600,
-            "results": [{
-                "object": "organization.usage.completions.result", "input_tokens": 1000,
-                "input_cached_tokens": 5000, "output_tokens": 10, "input_audio_tokens": 0,
-                "output_audio_tokens": 0, "num_model_requests": 1, "project_id": "proj_x",
-                "user_id": None, "api_key_id": None, "model": "gpt-4o-2024-08-06",
-                "batch": False,
-            }],
-        }],
-    })
+    return json.dumps(
+        {
+            "object": "page",
+            "has_more": False,
+            "next_page": None,
+            "data": [
+                {
+                    "object": "bucket",
+                    "start_time": start,
+                    "end_time": start + 3600,
+                    "results": [
+                        {
+                            "object": "organization.usage.completions.result",
+                            "input_tokens": 1000,
+                            "input_cached_tokens": 5000,
+                            "output_tokens": 10,
+                            "input_audio_tokens": 0,
+                            "output_audio_tokens": 0,
+                            "num_model_requests": 1,
+                            "project_id": "proj_x",
+                            "user_id": None,
+                            "api_key_id": None,
+                            "model": "gpt-4o-2024-08-06",
+                            "batch": False,
+                        }
+                    ],
+                }
+            ],
+        }
+    )
 
 
 def test_a_bad_landed_hour_keeps_the_last_good_estimate(intraday_env):
@@ -105,5 +125,8 @@ def test_a_bad_landed_hour_keeps_the_last_good_estimate(intraday_env):
 
     log = read_log(settings.intraday_ops_dir).to_pylist()
     assert [(r["run_id"], r["gate"], r["success"]) for r in log][-1] == (
-        "bad-run", "intraday_landing", False)
+        "bad-run",
+        "intraday_landing",
+        False,
+    )
     assert not os.path.exists(settings.ops_dir)

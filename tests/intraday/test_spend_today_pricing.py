@@ -20,22 +20,43 @@ DAY = AS_OF.replace(hour=0)
 
 def _settings(tmp_path) -> Settings:
     sources = tmp_path / "sources.yml"
-    sources.write_text(yaml.safe_dump({"sources": [{
-        "name": "openai", "type": "openai",
-        "options": {"base_url": "http://127.0.0.1:9", "api_key": {"env": "NO_KEY_NEEDED"},
-                    "datasets": ["usage_completions"]},
-    }]}))
+    sources.write_text(
+        yaml.safe_dump(
+            {
+                "sources": [
+                    {
+                        "name": "openai",
+                        "type": "openai",
+                        "options": {
+                            "base_url": "http://127.0.0.1:9",
+                            "api_key": {"env": "NO_KEY_NEEDED"},
+                            "datasets": ["usage_completions"],
+                        },
+                    }
+                ]
+            }
+        )
+    )
     return Settings(home=tmp_path / "home", sources_file=sources)
 
 
 def _usage(hour: int, model: str, *, input_tokens=0, cached=0, output=0, requests=1) -> dict:
     start = DAY + timedelta(hours=hour)
     return {
-        "record_ref": f"hand-made@{hour}#{model}", "project_id": "proj_search",
-        "user_id": None, "api_key_id": "key_hand_made", "model": model, "is_batch": False,
-        "input_tokens": input_tokens, "input_cached_tokens": cached, "output_tokens": output,
-        "input_audio_tokens": 0, "output_audio_tokens": 0, "num_model_requests": requests,
-        "bucket_start_at": start, "bucket_end_at": start + timedelta(hours=1),
+        "record_ref": f"hand-made@{hour}#{model}",
+        "project_id": "proj_search",
+        "user_id": None,
+        "api_key_id": "key_hand_made",
+        "model": model,
+        "is_batch": False,
+        "input_tokens": input_tokens,
+        "input_cached_tokens": cached,
+        "output_tokens": output,
+        "input_audio_tokens": 0,
+        "output_audio_tokens": 0,
+        "num_model_requests": requests,
+        "bucket_start_at": start,
+        "bucket_end_at": start + timedelta(hours=1),
     }
 
 
@@ -46,10 +67,18 @@ def test_known_tokens_give_the_price_books_exact_cost(tmp_path):
     land(
         [
             _usage(3, "gpt-4o-2024-08-06", input_tokens=1_000_000, requests=10),
-            _usage(7, "gpt-4o-2024-08-06", input_tokens=400_000, cached=400_000,
-                   output=100_000, requests=5),
+            _usage(
+                7,
+                "gpt-4o-2024-08-06",
+                input_tokens=400_000,
+                cached=400_000,
+                output=100_000,
+                requests=5,
+            ),
         ],
-        dataset=OPENAI_USAGE_COMPLETIONS, source="openai", window=Window(DAY, AS_OF),
+        dataset=OPENAI_USAGE_COMPLETIONS,
+        source="openai",
+        window=Window(DAY, AS_OF),
         landing_root=settings.intraday_landing_root,
         quarantine_root=settings.intraday_quarantine_root,
     )
@@ -69,10 +98,22 @@ def test_known_tokens_give_the_price_books_exact_cost(tmp_path):
         ).fetchall()
         tables = {r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()}
     # 1M input at 2.50 + 0.4M cached at 1.25 + 0.1M output at 10.00 = 2.50 + 0.50 + 1.00.
-    assert rows == [(
-        DAY.date(), AS_OF, 10, "openai", "gpt-4o-2024-08-06", "estimated",
-        Decimal("4.000000000000"), "USD", 1_400_000, 100_000, 15, "DECIMAL(38,12)",
-    )]
+    assert rows == [
+        (
+            DAY.date(),
+            AS_OF,
+            10,
+            "openai",
+            "gpt-4o-2024-08-06",
+            "estimated",
+            Decimal("4.000000000000"),
+            "USD",
+            1_400_000,
+            100_000,
+            15,
+            "DECIMAL(38,12)",
+        )
+    ]
     assert "fct_ai_cost" not in tables, "the intraday file holds no daily fact"
     assert not (settings.home / "warehouse").exists(), "the daily warehouse is never touched"
     # Gate runs are the intraday's own, named so, outside the daily's log.
@@ -88,10 +129,14 @@ def test_a_quiet_day_publishes_an_empty_estimate_never_zeros(tmp_path):
     intraday file still says which hour it is as of."""
     settings = _settings(tmp_path)
     ensure_schema_files(settings.intraday_landing_root)
-    land([], dataset=OPENAI_USAGE_COMPLETIONS, source="openai",
-         window=Window(DAY, DAY + timedelta(hours=2)),
-         landing_root=settings.intraday_landing_root,
-         quarantine_root=settings.intraday_quarantine_root)
+    land(
+        [],
+        dataset=OPENAI_USAGE_COMPLETIONS,
+        source="openai",
+        window=Window(DAY, DAY + timedelta(hours=2)),
+        landing_root=settings.intraday_landing_root,
+        quarantine_root=settings.intraday_quarantine_root,
+    )
     as_of = intraday.plan_as_of({"as_of": "2026-10-20T02:00Z"}, None)
     intraday.validate_landing(settings, as_of, "quiet")
     next_file = intraday.build(settings, as_of, "quiet")

@@ -43,8 +43,9 @@ def _one(path, sql: str, params: list | None = None):
 
 
 def _estimate_total(settings) -> Decimal:
-    return _one(settings.intraday_warehouse_file,
-                "select sum(estimated_cost) from mart_ops__spend_today")[0]
+    return _one(
+        settings.intraday_warehouse_file, "select sum(estimated_cost) from mart_ops__spend_today"
+    )[0]
 
 
 @pytest.mark.slow
@@ -68,9 +69,10 @@ def test_a_partial_day_is_the_priced_usage_of_its_hours(home, tmp_path, monkeypa
     expected = daily_estimate * 10 / 24
     # Rounding: at most half a token per class per hourly row, far below a cent.
     assert abs(estimate - expected) < Decimal("0.01"), (estimate, expected)
-    assert _one(home.intraday_warehouse_file,
-                "select min(hours_covered), max(hours_covered) from mart_ops__spend_today") \
-        == (10, 10)
+    assert _one(
+        home.intraday_warehouse_file,
+        "select min(hours_covered), max(hours_covered) from mart_ops__spend_today",
+    ) == (10, 10)
 
 
 @pytest.mark.slow
@@ -102,8 +104,12 @@ def test_the_next_daily_run_supersedes_the_estimate(home, tmp_path, monkeypatch)
     assert billed > 0 and "billed" in basis
     # The daily run never touched the estimate (nor built its mart).
     assert home.intraday_warehouse_file.read_bytes() == estimate
-    tables = {r[0] for r in duckdb.connect(str(home.warehouse_file), read_only=True)
-              .execute("select table_name from duckdb_tables()").fetchall()}
+    tables = {
+        r[0]
+        for r in duckdb.connect(str(home.warehouse_file), read_only=True)
+        .execute("select table_name from duckdb_tables()")
+        .fetchall()
+    }
     assert "mart_ops__spend_today" not in tables
     # A missing file or table is "not superseded": the estimate is all there is.
     assert not superseded(today, tmp_path / "no-such.duckdb")

@@ -16,8 +16,15 @@ import pytest
 
 FULL = os.environ.get("COSTBRIDGE_CHAOS") == "full"
 COLUMNS = (
-    "class", "injected", "rows in", "loaded", "quarantined", "published", "duplicates",
-    "secret hits", "holds",
+    "class",
+    "injected",
+    "rows in",
+    "loaded",
+    "quarantined",
+    "published",
+    "duplicates",
+    "secret hits",
+    "holds",
 )
 
 
@@ -38,8 +45,15 @@ class ChaosRow:
         return [
             str(v)
             for v in (
-                self.attack, self.injected, self.rows_in, self.loaded, self.quarantined,
-                self.published, self.duplicates, self.secret_hits, self.holds,
+                self.attack,
+                self.injected,
+                self.rows_in,
+                self.loaded,
+                self.quarantined,
+                self.published,
+                self.duplicates,
+                self.secret_hits,
+                self.holds,
             )
         ]
 
@@ -78,8 +92,10 @@ def render(rows: list[ChaosRow]) -> str:
     """A Markdown table: it reads in a terminal and pastes into an issue note."""
     table = [list(COLUMNS)] + [r.cells() for r in rows]
     widths = [max(len(line[i]) for line in table) for i in range(len(COLUMNS))]
-    lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) + " |"
-             for line in table]
+    lines = [
+        "| " + " | ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) + " |"
+        for line in table
+    ]
     lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
     return "\n".join(lines)
 

@@ -20,7 +20,7 @@ def _with_quarantine(path):
         "create table ops_quarantine as select 'aws_focus' as source_name,"
         " 'focus_cost_and_usage' as dataset, date '2026-10-19' as partition_date,"
         " 'bill.csv:9' as record_ref, 'Tags is not valid JSON' as reason,"
-        f" '{{\"Tags\": \"{PAYLOAD_CANARY}\"}}' as raw_payload"
+        f' \'{{"Tags": "{PAYLOAD_CANARY}"}}\' as raw_payload'
     )
     con.close()
     return path
@@ -41,22 +41,33 @@ def test_the_reader_cannot_write_create_or_read_internals_or_payloads(
         assert rows == [("aws_focus", "2026-10-19", "bill.csv:9", "Tags is not valid JSON")]
         statements = [
             ("select raw_payload from costbridge.ops_quarantine", errors.UndefinedColumn),
-            ("insert into costbridge.ops_quarantine (reason) values ('x')",
-             errors.InsufficientPrivilege),
+            (
+                "insert into costbridge.ops_quarantine (reason) values ('x')",
+                errors.InsufficientPrivilege,
+            ),
             ("update costbridge.fct_ai_cost set team = 'x'", errors.InsufficientPrivilege),
             ("create table costbridge.mine (x int)", errors.InsufficientPrivilege),
             ("create schema mine", errors.InsufficientPrivilege),
             (f"select * from {INTERNAL_SCHEMA}.publications", errors.InsufficientPrivilege),
-            ("select * from costbridge_staging.fct_ai_cost",
-             (errors.InsufficientPrivilege, errors.UndefinedTable)),
+            (
+                "select * from costbridge_staging.fct_ai_cost",
+                (errors.InsufficientPrivilege, errors.UndefinedTable),
+            ),
         ]
         for statement, error in statements:
             with pytest.raises(error):
                 conn.execute(statement)
             refused += 1
     with psycopg.connect(postgres_database) as conn:
-        dump = str(conn.execute(
-            "select string_agg(t::text, '') from costbridge.ops_quarantine as t").fetchall())
+        dump = str(
+            conn.execute(
+                "select string_agg(t::text, '') from costbridge.ops_quarantine as t"
+            ).fetchall()
+        )
     assert PAYLOAD_CANARY not in dump
-    chaos("access", "reader role: write, create, internal schemas, raw payloads",
-          published=f"{refused} of {len(statements)} refused", secret_hits=0)
+    chaos(
+        "access",
+        "reader role: write, create, internal schemas, raw payloads",
+        published=f"{refused} of {len(statements)} refused",
+        secret_hits=0,
+    )

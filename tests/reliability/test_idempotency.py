@@ -31,10 +31,14 @@ def published_hashes(warehouse) -> dict[str, str]:
     """sha256 of each published table's column types and sorted rows (repr keeps every bit)."""
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        tables = [r[0] for r in con.execute(
-            "select table_name from information_schema.tables "
-            "where table_schema = 'main' order by table_name").fetchall()
-            if r[0].startswith(PUBLISHED_PREFIXES)]
+        tables = [
+            r[0]
+            for r in con.execute(
+                "select table_name from information_schema.tables "
+                "where table_schema = 'main' order by table_name"
+            ).fetchall()
+            if r[0].startswith(PUBLISHED_PREFIXES)
+        ]
         hashes = {}
         for table in tables:
             columns = con.execute(f'describe "{table}"').fetchall()
@@ -70,7 +74,8 @@ def test_each_demo_day_rerun_publishes_identical_marts(home, many_threads, chaos
     published = published_hashes(home.warehouse_file)
     rows_in, _ = fact_rows(home.warehouse_file)
     assert {"mart_finance__unit_cost", "mart_leadership__roi_summary", "fct_ai_cost"} <= set(
-        published)
+        published
+    )
     days = [DEMO_START + timedelta(days=i) for i in range((DEMO_END - DEMO_START).days)]
     days = days if FULL else days[-1:]  # everyday strength: the newest day, one build
     for attempt in range(RERUNS):
@@ -78,12 +83,18 @@ def test_each_demo_day_rerun_publishes_identical_marts(home, many_threads, chaos
             run_id = f"rerun-{day.isoformat()}-{attempt}"
             pipeline.run_day(home, pipeline.DataWindow(day, day + timedelta(days=1)), run_id)
             assert changed(published, published_hashes(home.warehouse_file)) == [], (
-                f"rerun {attempt + 1} of {day} changed these published tables")
+                f"rerun {attempt + 1} of {day} changed these published tables"
+            )
     loaded, duplicates = fact_rows(home.warehouse_file)
     assert (loaded, duplicates) == (rows_in, 0)
-    chaos("idempotency", f"{len(days)} demo day(s) rerun {RERUNS} time(s), "
-          f"DuckDB threads={THREADS}",
-          rows_in=rows_in, loaded=loaded, published="identical", duplicates=duplicates)
+    chaos(
+        "idempotency",
+        f"{len(days)} demo day(s) rerun {RERUNS} time(s), DuckDB threads={THREADS}",
+        rows_in=rows_in,
+        loaded=loaded,
+        published="identical",
+        duplicates=duplicates,
+    )
 
 
 def test_the_demo_range_backfilled_again_publishes_identical_marts(home, many_threads, chaos):
@@ -93,12 +104,19 @@ def test_the_demo_range_backfilled_again_publishes_identical_marts(home, many_th
     for attempt in range(RANGE_RUNS):
         pipeline.run_day(home, window, f"backfill-{attempt}")
         assert changed(published, published_hashes(home.warehouse_file)) == [], (
-            f"backfill {attempt + 1} of {DEMO_START}..{DEMO_END} changed these published tables")
+            f"backfill {attempt + 1} of {DEMO_START}..{DEMO_END} changed these published tables"
+        )
     loaded, duplicates = fact_rows(home.warehouse_file)
     assert (loaded, duplicates) == (rows_in, 0)
-    chaos("idempotency", f"the {len(range((DEMO_END - DEMO_START).days))}-day demo range "
-          f"backfilled {RANGE_RUNS} times, DuckDB threads={THREADS}",
-          rows_in=rows_in, loaded=loaded, published="identical", duplicates=duplicates)
+    chaos(
+        "idempotency",
+        f"the {len(range((DEMO_END - DEMO_START).days))}-day demo range "
+        f"backfilled {RANGE_RUNS} times, DuckDB threads={THREADS}",
+        rows_in=rows_in,
+        loaded=loaded,
+        published="identical",
+        duplicates=duplicates,
+    )
 
 
 BACKFILL_START = date(2026, 9, 1)
@@ -126,5 +144,11 @@ def test_a_14_day_backfill_run_twice_publishes_identical_marts(tmp_path, many_th
     assert changed(first, published_hashes(settings.warehouse_file)) == []
     loaded, duplicates = fact_rows(settings.warehouse_file)
     assert (loaded, duplicates) == (rows_in, 0)
-    chaos("idempotency", f"a 14-day range backfilled twice, DuckDB threads={THREADS}",
-          rows_in=rows_in, loaded=loaded, published="identical", duplicates=duplicates)
+    chaos(
+        "idempotency",
+        f"a 14-day range backfilled twice, DuckDB threads={THREADS}",
+        rows_in=rows_in,
+        loaded=loaded,
+        published="identical",
+        duplicates=duplicates,
+    )

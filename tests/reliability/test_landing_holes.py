@@ -171,12 +171,23 @@ def test_a_reject_filed_twice_raises_an_ops_alert_at_publish(home, monkeypatch, 
 
         from extractors.schemas import QUARANTINE
 
-        pq.write_table(pa.Table.from_pylist([{
-            "source_name": "aws_focus", "dataset": "focus_cost_and_usage",
-            "window_start": datetime(2026, 10, 19, tzinfo=UTC),
-            "window_end": datetime(2026, 10, 20, tzinfo=UTC), "record_ref": "bill.csv:9",
-            "reason": "Tags is not valid JSON", "raw_payload": None,
-        }], schema=QUARANTINE), pq_path)
+        pq.write_table(
+            pa.Table.from_pylist(
+                [
+                    {
+                        "source_name": "aws_focus",
+                        "dataset": "focus_cost_and_usage",
+                        "window_start": datetime(2026, 10, 19, tzinfo=UTC),
+                        "window_end": datetime(2026, 10, 20, tzinfo=UTC),
+                        "record_ref": "bill.csv:9",
+                        "reason": "Tags is not valid JSON",
+                        "raw_payload": None,
+                    }
+                ],
+                schema=QUARANTINE,
+            ),
+            pq_path,
+        )
         filed = [pq_path]
     twin = filed[0].parent.with_name("date=2026-10-20")
     twin.mkdir(exist_ok=True)
@@ -195,5 +206,9 @@ def test_a_reject_filed_twice_raises_an_ops_alert_at_publish(home, monkeypatch, 
     finally:
         con.close()
     assert any("filed 2 times" in a[0] for a in alerts), alerts
-    chaos("quarantine", "a reject filed under two days, at publish", duplicates=1,
-          published="yes, with an ops_alerts row")
+    chaos(
+        "quarantine",
+        "a reject filed under two days, at publish",
+        duplicates=1,
+        published="yes, with an ops_alerts row",
+    )

@@ -92,8 +92,20 @@ def _cli(settings, next_file: Path, run_id: str, dsn: str, **env: str) -> subpro
     }
     start, end = WINDOW
     return subprocess.Popen(
-        [sys.executable, "-m", "warehouse", "publish", "--next-file", str(next_file),
-         "--start", start, "--end", end, "--run-id", run_id],
+        [
+            sys.executable,
+            "-m",
+            "warehouse",
+            "publish",
+            "--next-file",
+            str(next_file),
+            "--start",
+            start,
+            "--end",
+            end,
+            "--run-id",
+            run_id,
+        ],
         cwd=REPO_ROOT,
         env=environment,
         start_new_session=True,
@@ -107,8 +119,7 @@ def test_a_bi_session_idle_in_transaction_blocks_neither_the_publisher_nor_reade
     postgres_server, postgres_database, tmp_path, chaos
 ):
     settings = _home(tmp_path)
-    pipeline.publish(settings, _window(), str(_next(settings, "r1", 1000)), "r1",
-                     postgres_database)
+    pipeline.publish(settings, _window(), str(_next(settings, "r1", 1000)), "r1", postgres_database)
     reader = _reader(postgres_server, postgres_database)
     # A dashboard that ran a SELECT and left its transaction open. The server ends it
     # after a minute, so a publisher that waits for it would only stall, not hang, here.
@@ -124,11 +135,13 @@ def test_a_bi_session_idle_in_transaction_blocks_neither_the_publisher_nor_reade
         try:
             with psycopg.connect(_bounded(reader), autocommit=True) as conn:
                 while not stop.is_set():
-                    seen.append(conn.execute(
-                        "select (select count(*) from costbridge.fct_ai_cost),"
-                        " (select max(type_id) from costbridge.mart_types"
-                        "  where type_id <> 'a')"
-                    ).fetchall()[0])
+                    seen.append(
+                        conn.execute(
+                            "select (select count(*) from costbridge.fct_ai_cost),"
+                            " (select max(type_id) from costbridge.mart_types"
+                            "  where type_id <> 'a')"
+                        ).fetchall()[0]
+                    )
         except BaseException as exc:  # noqa: BLE001 - reported by the main thread
             failures.append(exc)
 
@@ -139,8 +152,9 @@ def test_a_bi_session_idle_in_transaction_blocks_neither_the_publisher_nor_reade
         while not seen and not failures:
             time.sleep(0.01)
         reads_before = len(seen)
-        pipeline.publish(settings, _window(), str(_next(settings, "r2", 2000)), "r2",
-                         postgres_database)
+        pipeline.publish(
+            settings, _window(), str(_next(settings, "r2", 2000)), "r2", postgres_database
+        )
         reads_during = len(seen) - reads_before
     finally:
         stop.set()
@@ -159,12 +173,15 @@ def test_a_bi_session_idle_in_transaction_blocks_neither_the_publisher_nor_reade
     assert _read(reader) == (2000, "r2")
     runs, rows, tag = _pg_state(postgres_database)
     assert (runs, rows, tag) == (["r1", "r2"], 2000, "r2")
-    pipeline.publish(settings, _window(), str(_next(settings, "r3", 3000)), "r3",
-                     postgres_database)
+    pipeline.publish(settings, _window(), str(_next(settings, "r3", 3000)), "r3", postgres_database)
     assert _old_schemas(postgres_database) == []
     chaos(
-        "publication", "BI session idle in transaction after a SELECT, readers during the swap",
-        rows_in=2000, loaded=rows, quarantined=0, published="yes",
+        "publication",
+        "BI session idle in transaction after a SELECT, readers during the swap",
+        rows_in=2000,
+        loaded=rows,
+        quarantined=0,
+        published="yes",
     )
 
 
@@ -172,8 +189,7 @@ def test_a_stale_publisher_session_is_ended_and_no_reader_session_is(
     postgres_server, postgres_database, tmp_path, chaos
 ):
     settings = _home(tmp_path)
-    pipeline.publish(settings, _window(), str(_next(settings, "r1", 10)), "r1",
-                     postgres_database)
+    pipeline.publish(settings, _window(), str(_next(settings, "r1", 10)), "r1", postgres_database)
     reader = psycopg.connect(_reader(postgres_server, postgres_database))
     reader.execute("select count(*) from costbridge.fct_ai_cost")  # idle in transaction
     # An earlier publisher that hung mid-publication: idle in transaction, holding the
@@ -182,8 +198,7 @@ def test_a_stale_publisher_session_is_ended_and_no_reader_session_is(
     stale.execute("set idle_in_transaction_session_timeout = '60s'")
     stale.execute("select pg_advisory_xact_lock(%s)", [_ADVISORY_LOCK])
 
-    pipeline.publish(settings, _window(), str(_next(settings, "r2", 20)), "r2",
-                     postgres_database)
+    pipeline.publish(settings, _window(), str(_next(settings, "r2", 20)), "r2", postgres_database)
 
     # Ended by the publisher (an administrator command), not by the server's timeout.
     with pytest.raises(psycopg.OperationalError, match="administrator command"):
@@ -194,8 +209,12 @@ def test_a_stale_publisher_session_is_ended_and_no_reader_session_is(
     runs, rows, _ = _pg_state(postgres_database)
     assert (runs, rows) == (["r1", "r2"], 20)
     chaos(
-        "publication", "stale publisher session idle in transaction holding the publish lock",
-        rows_in=20, loaded=rows, quarantined=0, published="yes",
+        "publication",
+        "stale publisher session idle in transaction holding the publish lock",
+        rows_in=20,
+        loaded=rows,
+        quarantined=0,
+        published="yes",
     )
 
 
@@ -203,8 +222,7 @@ def test_a_nul_byte_holds_postgres_back_visibly_and_the_next_run_levels_it(
     postgres_server, postgres_database, tmp_path, chaos
 ):
     settings = _home(tmp_path)
-    pipeline.publish(settings, _window(), str(_next(settings, "r1", 10)), "r1",
-                     postgres_database)
+    pipeline.publish(settings, _window(), str(_next(settings, "r1", 10)), "r1", postgres_database)
     # The NUL is put straight into the next file's fact (the landing gate rejects it
     # upstream): this attacks publication itself. PostgreSQL text cannot hold a NUL.
     nxt = prepare_next_file(settings.warehouse_file, settings.build_dir, "nul-run")
@@ -247,8 +265,11 @@ def test_a_nul_byte_holds_postgres_back_visibly_and_the_next_run_levels_it(
     assert (runs, rows) == (["r1", "clean-run"], 15)
     assert {t[2] for t in _targets(settings) if t[0] == "clean-run"} == {"ok"}
     chaos(
-        "publication", "NUL byte in a published string column (PostgreSQL COPY rejects it)",
-        rows_in=15, loaded=15, quarantined=0,
+        "publication",
+        "NUL byte in a published string column (PostgreSQL COPY rejects it)",
+        rows_in=15,
+        loaded=15,
+        quarantined=0,
         published="DuckDB+Parquet yes, PostgreSQL held+alerted, level next run",
     )
 
@@ -261,14 +282,19 @@ def test_sigkill_during_the_postgres_publish_keeps_readers_on_the_last_good_run(
     postgres_server, postgres_database, tmp_path, chaos
 ):
     settings = _home(tmp_path)
-    pipeline.publish(settings, _window(), str(_next(settings, "r1", 10)), "r1",
-                     postgres_database)
+    pipeline.publish(settings, _window(), str(_next(settings, "r1", 10)), "r1", postgres_database)
     before = _digest(settings.warehouse_file)
     reader = _reader(postgres_server, postgres_database)
     marker = tmp_path / "paused"
     nxt = small_warehouse(settings.build_dir / "costbridge.killed.duckdb", 20, "killed")
-    proc = _cli(settings, nxt, "killed", postgres_database,
-                COSTBRIDGE_PAUSE_AT="postgres:before_swap", COSTBRIDGE_PAUSE_MARKER=str(marker))
+    proc = _cli(
+        settings,
+        nxt,
+        "killed",
+        postgres_database,
+        COSTBRIDGE_PAUSE_AT="postgres:before_swap",
+        COSTBRIDGE_PAUSE_MARKER=str(marker),
+    )
     deadline = time.monotonic() + WAIT_SECONDS
     while not marker.exists():
         if proc.poll() is not None:
@@ -286,13 +312,18 @@ def test_sigkill_during_the_postgres_publish_keeps_readers_on_the_last_good_run(
     assert _pg_state(postgres_database) == (["r1"], 10, "r1")
     assert _digest(settings.warehouse_file) == before, "DuckDB never moved"
     # The next run completes on every target.
-    pipeline.publish(settings, _window(), str(_next(settings, "after-kill", 20)), "after-kill",
-                     postgres_database)
+    pipeline.publish(
+        settings, _window(), str(_next(settings, "after-kill", 20)), "after-kill", postgres_database
+    )
     runs, rows, tag = _pg_state(postgres_database)
     assert (runs, rows, tag) == (["r1", "after-kill"], 20, "after-kill")
     assert _read(reader) == (20, "after-kill")
     assert "after-kill" in _duckdb_runs(settings)
     chaos(
-        "crash", "kill -9 during the PostgreSQL publish (staging loaded, swap not committed)",
-        rows_in=20, loaded=rows, quarantined=0, published="held, then yes",
+        "crash",
+        "kill -9 during the PostgreSQL publish (staging loaded, swap not committed)",
+        rows_in=20,
+        loaded=rows,
+        quarantined=0,
+        published="held, then yes",
     )

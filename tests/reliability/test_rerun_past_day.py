@@ -22,7 +22,7 @@ from warehouse.settings import Settings
 def test_a_past_day_reruns_from_a_home_with_quotes_in_its_path(
     demo_home, tmp_path, monkeypatch, chaos
 ):
-    quoted = tmp_path / "it's \"home\""
+    quoted = tmp_path / 'it\'s "home"'
     shutil.copytree(demo_home, quoted, symlinks=True)
     settings = Settings(home=quoted, sources_file=demo_home.parent / "sources.yml")
     monkeypatch.delenv("COSTBRIDGE_POSTGRES_DSN", raising=False)
@@ -31,10 +31,15 @@ def test_a_past_day_reruns_from_a_home_with_quotes_in_its_path(
     con = duckdb.connect(str(settings.warehouse_file), read_only=True)
     try:
         last_run = con.execute(
-            "select max_by(run_id, published_at) from ops_publications").fetchall()[0][0]
-        days = [r[0] for r in con.execute(
-            "select distinct charge_date from fct_ai_cost where charge_date >= ? order by 1",
-            [DEMO_START]).fetchall()]
+            "select max_by(run_id, published_at) from ops_publications"
+        ).fetchall()[0][0]
+        days = [
+            r[0]
+            for r in con.execute(
+                "select distinct charge_date from fct_ai_cost where charge_date >= ? order by 1",
+                [DEMO_START],
+            ).fetchall()
+        ]
         loaded = con.execute("select count(*) from fct_ai_cost").fetchall()[0][0]
     finally:
         con.close()
@@ -42,7 +47,15 @@ def test_a_past_day_reruns_from_a_home_with_quotes_in_its_path(
     assert days[-1] == DEMO_END - timedelta(days=1), "the later day is kept"
     exported = sorted((quoted / "exports").rglob("*.parquet"))
     assert exported and result["parquet"], "the Parquet export ran under the quoted path"
-    chaos("rerun", "rerun of a past day after a later day was published",
-          loaded=loaded, published="yes")
-    chaos("bad input", "COSTBRIDGE_HOME with ' and \" in its path, whole pipeline",
-          loaded=loaded, published="yes")
+    chaos(
+        "rerun",
+        "rerun of a past day after a later day was published",
+        loaded=loaded,
+        published="yes",
+    )
+    chaos(
+        "bad input",
+        "COSTBRIDGE_HOME with ' and \" in its path, whole pipeline",
+        loaded=loaded,
+        published="yes",
+    )

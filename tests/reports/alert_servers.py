@@ -41,13 +41,16 @@ class Mailbox:
         return "250 OK"
 
     def received(self) -> list[tuple[str, str]]:
-        return sorted((rcpt, m["X-Costbridge-Alert-Id"]) for rcpts, m in self.messages
-                      for rcpt in rcpts)
+        return sorted(
+            (rcpt, m["X-Costbridge-Alert-Id"]) for rcpts, m in self.messages for rcpt in rcpts
+        )
 
 
 def _authenticate(server, session, envelope, mechanism, auth_data):
     ok = isinstance(auth_data, LoginPassword) and (
-        auth_data.login.decode(), auth_data.password.decode()) == (SMTP_USER, SMTP_PASSWORD)
+        auth_data.login.decode(),
+        auth_data.password.decode(),
+    ) == (SMTP_USER, SMTP_PASSWORD)
     return AuthResult(success=ok, handled=False)  # False: the server answers 535 itself
 
 
@@ -58,8 +61,13 @@ def smtp_server(monkeypatch):
 
     def start(port: int | None = None, busy: int = 0) -> Mailbox:
         mailbox = Mailbox(busy)
-        controller = Controller(mailbox, hostname="127.0.0.1", port=port or free_port(),
-                                authenticator=_authenticate, auth_require_tls=False)
+        controller = Controller(
+            mailbox,
+            hostname="127.0.0.1",
+            port=port or free_port(),
+            authenticator=_authenticate,
+            auth_require_tls=False,
+        )
         controller.start()
         servers.append(controller)
         point_smtp_at(monkeypatch, controller.port)
@@ -71,12 +79,23 @@ def smtp_server(monkeypatch):
 
 
 def point_smtp_at(monkeypatch, port: int) -> None:
-    monkeypatch.setenv("AIRFLOW_CONN_COSTBRIDGE_SMTP", json.dumps({
-        "conn_type": "smtp", "host": "127.0.0.1", "port": port, "login": SMTP_USER,
-        "password": SMTP_PASSWORD,
-        "extra": {"disable_ssl": True, "disable_tls": True,
-                  "from_email": "costbridge@northwind.example"},
-    }))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_COSTBRIDGE_SMTP",
+        json.dumps(
+            {
+                "conn_type": "smtp",
+                "host": "127.0.0.1",
+                "port": port,
+                "login": SMTP_USER,
+                "password": SMTP_PASSWORD,
+                "extra": {
+                    "disable_ssl": True,
+                    "disable_tls": True,
+                    "from_email": "costbridge@northwind.example",
+                },
+            }
+        ),
+    )
 
 
 class Receiver(ThreadingHTTPServer):
@@ -95,8 +114,11 @@ class Receiver(ThreadingHTTPServer):
 
     def delivered(self) -> list[str]:
         """Alert ids of the posts answered 200."""
-        return sorted(body["blocks"][-1]["elements"][0]["text"].split("`")[1]
-                      for path, body, status in self.posts if status == 200)
+        return sorted(
+            body["blocks"][-1]["elements"][0]["text"].split("`")[1]
+            for path, body, status in self.posts
+            if status == 200
+        )
 
 
 class _ReceiverHandler(BaseHTTPRequestHandler):
@@ -133,5 +155,7 @@ def webhook(monkeypatch):
 
 def point_webhook_at(monkeypatch, base_url: str) -> None:
     # The Slack provider's shape: the token path is the Connection's password.
-    monkeypatch.setenv("AIRFLOW_CONN_GROWTH_WEBHOOK", json.dumps({
-        "conn_type": "slackwebhook", "host": base_url, "password": WEBHOOK_TOKEN}))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_GROWTH_WEBHOOK",
+        json.dumps({"conn_type": "slackwebhook", "host": base_url, "password": WEBHOOK_TOKEN}),
+    )

@@ -14,8 +14,9 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 def artifacts_dir() -> Path:
     """Where the tests leave what a person should look at (screenshots, first PDF pages):
     $COSTBRIDGE_TEST_ARTIFACTS, else .costbridge/test-artifacts in the checkout (git-ignored)."""
-    folder = Path(os.environ.get("COSTBRIDGE_TEST_ARTIFACTS")
-                  or REPO_ROOT / ".costbridge" / "test-artifacts")
+    folder = Path(
+        os.environ.get("COSTBRIDGE_TEST_ARTIFACTS") or REPO_ROOT / ".costbridge" / "test-artifacts"
+    )
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 

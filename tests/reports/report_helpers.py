@@ -35,8 +35,9 @@ def sql(settings, statement: str, params=()) -> list[tuple]:
 
 
 def pdf_text(pdf: Path) -> str:
-    return subprocess.run(["pdftotext", str(pdf), "-"], check=True,
-                          capture_output=True, text=True).stdout
+    return subprocess.run(
+        ["pdftotext", str(pdf), "-"], check=True, capture_output=True, text=True
+    ).stdout
 
 
 def flat_text(pdf: Path) -> str:
@@ -49,16 +50,18 @@ def flat_text(pdf: Path) -> str:
 
 def pdf_images(pdf: Path) -> list[str]:
     """`pdfimages -list` rows (one per image), header dropped."""
-    out = subprocess.run(["pdfimages", "-list", str(pdf)], check=True, capture_output=True,
-                         text=True).stdout.splitlines()
+    out = subprocess.run(
+        ["pdfimages", "-list", str(pdf)], check=True, capture_output=True, text=True
+    ).stdout.splitlines()
     return [line for line in out[2:] if line.strip()]
 
 
 def artifacts_dir() -> Path:
     """Where the tests leave screenshots: $COSTBRIDGE_TEST_ARTIFACTS (as the dashboard's tests,
     tests/reports/conftest.py), else the repo's git-ignored .costbridge/test-artifacts/."""
-    folder = Path(os.environ.get("COSTBRIDGE_TEST_ARTIFACTS") or REPO_ROOT / ".costbridge"
-                  / "test-artifacts")
+    folder = Path(
+        os.environ.get("COSTBRIDGE_TEST_ARTIFACTS") or REPO_ROOT / ".costbridge" / "test-artifacts"
+    )
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
@@ -66,8 +69,10 @@ def artifacts_dir() -> Path:
 def first_page_png(pdf: Path, name: str) -> Path:
     """Page 1 rendered by pdftoppm, kept in the artifacts folder as <name>.png."""
     stem = artifacts_dir() / name
-    subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile",
-                    str(pdf), str(stem)], check=True)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile", str(pdf), str(stem)],
+        check=True,
+    )
     return stem.with_suffix(".png")
 
 

@@ -29,14 +29,42 @@ FAST = RetryPolicy(attempts=3, first_wait=0.01, max_wait=0.05, timeout=5)
 ALERTS = [
     # alert_id, alert_date, team, feature, model_id, alert_kind, rule_id, metric, observed,
     # expected, threshold, severity, events, message, email, webhook_conn_id
-    ("a-spike-growth", date(2026, 10, 20), "growth", "ad-copy-gen", None, "spike", "spike-default",
-     "daily_cost", 912.40, 301.10, 2.0, "warning", "Autumn launch",
-     "growth spend x3.0 day over day (912.40 USD vs 301.10 USD): campaign 'Autumn launch'",
-     "growth-leads@northwind.example, finops@northwind.example", "growth_webhook"),
-    ("a-budget-search", date(2026, 10, 25), "search", None, None, "budget_threshold",
-     "budget-80", "month_to_date_cost", 4100.00, 5000.00, 0.8, "info", None,
-     "search passed 80% of its October budget (4,100.00 of 5,000.00 USD)",
-     "search-leads@northwind.example", None),
+    (
+        "a-spike-growth",
+        date(2026, 10, 20),
+        "growth",
+        "ad-copy-gen",
+        None,
+        "spike",
+        "spike-default",
+        "daily_cost",
+        912.40,
+        301.10,
+        2.0,
+        "warning",
+        "Autumn launch",
+        "growth spend x3.0 day over day (912.40 USD vs 301.10 USD): campaign 'Autumn launch'",
+        "growth-leads@northwind.example, finops@northwind.example",
+        "growth_webhook",
+    ),
+    (
+        "a-budget-search",
+        date(2026, 10, 25),
+        "search",
+        None,
+        None,
+        "budget_threshold",
+        "budget-80",
+        "month_to_date_cost",
+        4100.00,
+        5000.00,
+        0.8,
+        "info",
+        None,
+        "search passed 80% of its October budget (4,100.00 of 5,000.00 USD)",
+        "search-leads@northwind.example",
+        None,
+    ),
 ]
 
 
@@ -75,15 +103,19 @@ def home(tmp_path):
 
 
 def deliver(home: Path, **kwargs):
-    return deliver_alerts(home / "warehouse" / "costbridge.duckdb", home / "ops",
-                          policy=kwargs.pop("policy", FAST), **kwargs)
+    return deliver_alerts(
+        home / "warehouse" / "costbridge.duckdb",
+        home / "ops",
+        policy=kwargs.pop("policy", FAST),
+        **kwargs,
+    )
 
 
 def log_rows(home: Path) -> dict[tuple[str, str, str], tuple[str, int, str | None]]:
     con = sqlite3.connect(delivery_log_path(home / "ops"))
     rows = con.execute(
-        "select alert_id, channel, destination, status, attempts, last_error"
-        " from alert_deliveries").fetchall()
+        "select alert_id, channel, destination, status, attempts, last_error from alert_deliveries"
+    ).fetchall()
     con.close()
     return {(a, c, d): (s, n, e) for a, c, d, s, n, e in rows}
 
@@ -130,11 +162,30 @@ def test_a_republished_warehouse_with_the_same_alerts_sends_only_what_is_new(
     mailbox, receiver = smtp_server(), webhook()
     deliver(home)
     warehouse = home / "warehouse" / "costbridge.duckdb"
-    next_file = write_alerts_mart(home / "warehouse" / "build" / "next.duckdb", ALERTS + [
-        ("a-zscore-growth", date(2026, 10, 27), "growth", None, "gpt-4o", "zscore", "z-3",
-         "daily_cost", 700.0, 400.0, 3.0, "warning", None, "growth cost 3.1 sd above Tuesdays",
-         None, "growth_webhook"),
-    ])
+    next_file = write_alerts_mart(
+        home / "warehouse" / "build" / "next.duckdb",
+        ALERTS
+        + [
+            (
+                "a-zscore-growth",
+                date(2026, 10, 27),
+                "growth",
+                None,
+                "gpt-4o",
+                "zscore",
+                "z-3",
+                "daily_cost",
+                700.0,
+                400.0,
+                3.0,
+                "warning",
+                None,
+                "growth cost 3.1 sd above Tuesdays",
+                None,
+                "growth_webhook",
+            ),
+        ],
+    )
     os.replace(next_file, warehouse)
 
     summary = deliver(home)
@@ -182,8 +233,9 @@ def test_an_smtp_server_that_says_later_is_retried_within_the_run(home, smtp_ser
 
     assert (summary.sent, summary.failed) == (4, 0)
     assert mailbox.received() == EVERY_EMAIL
-    attempts = sorted(n for (_, channel, _), (_, n, _) in log_rows(home).items()
-                      if channel == "email")
+    attempts = sorted(
+        n for (_, channel, _), (_, n, _) in log_rows(home).items() if channel == "email"
+    )
     assert attempts == [1, 1, 2]
 
 
@@ -250,8 +302,10 @@ def test_no_secret_reaches_the_logs_the_delivery_log_or_the_errors(
     point_webhook_at(monkeypatch, f"http://127.0.0.1:{free_port()}/services")  # refused
     first = deliver(home)
     # And a wrong SMTP password: the server's refusal must not echo ours.
-    monkeypatch.setenv("AIRFLOW_CONN_COSTBRIDGE_SMTP", os.environ[
-        "AIRFLOW_CONN_COSTBRIDGE_SMTP"].replace(SMTP_PASSWORD, SMTP_PASSWORD + "-wrong"))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_COSTBRIDGE_SMTP",
+        os.environ["AIRFLOW_CONN_COSTBRIDGE_SMTP"].replace(SMTP_PASSWORD, SMTP_PASSWORD + "-wrong"),
+    )
     (home / "ops" / "alert_deliveries.sqlite").unlink()
     second = deliver(home)
 

@@ -54,7 +54,8 @@ def loaded(browser, dashboard):
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         drawn = browser.execute_script(
-            "return document.querySelectorAll('.js-plotly-plot .main-svg').length")
+            "return document.querySelectorAll('.js-plotly-plot .main-svg').length"
+        )
         if drawn >= 4:
             break
         time.sleep(0.2)
@@ -80,20 +81,30 @@ def test_month_and_week_totals_equal_the_marts(loaded, month_warehouse):
     driver, _ = loaded
     day_rows = "from mart_finance__unit_cost where period_grain = 'day'"
     as_of = _one(month_warehouse, "select max(landing_date) from ops_day_status where is_final_day")
-    month = _one(month_warehouse, f"select sum(effective_cost) {day_rows}"
-                 " and period_start >= ? and period_start < ?", OCTOBER)
+    month = _one(
+        month_warehouse,
+        f"select sum(effective_cost) {day_rows} and period_start >= ? and period_start < ?",
+        OCTOBER,
+    )
     week_start = as_of - timedelta(days=as_of.weekday())
-    week = _one(month_warehouse, f"select sum(effective_cost) {day_rows}"
-                " and period_start between ? and ?", [week_start, as_of])
+    week = _one(
+        month_warehouse,
+        f"select sum(effective_cost) {day_rows} and period_start between ? and ?",
+        [week_start, as_of],
+    )
     assert driver.find_element("id", "data-as-of").text.startswith(f"Data as of {as_of}")
     month_value, text = _figure(driver, "#kpi-month [data-figure=spend_month]")
     assert Decimal(month_value) == month and text == money(month, "USD")
     value, text = _figure(driver, "#kpi-week [data-figure=spend_week]")
     assert Decimal(value) == week and text == money(week, "USD")
     # The month's total is the fact's, on final days, to the cent.
-    fact = _one(month_warehouse, "select sum(effective_cost_reporting) from fct_ai_cost"
-                " where charge_date in (select landing_date from ops_day_status"
-                " where is_final_day) and charge_date >= ? and charge_date < ?", OCTOBER)
+    fact = _one(
+        month_warehouse,
+        "select sum(effective_cost_reporting) from fct_ai_cost"
+        " where charge_date in (select landing_date from ops_day_status"
+        " where is_final_day) and charge_date >= ? and charge_date < ?",
+        OCTOBER,
+    )
     assert round(Decimal(month_value), 2) == round(fact, 2)
 
 
@@ -104,14 +115,20 @@ def test_each_teams_row_equals_the_marts(loaded, month_warehouse):
     for row in rows:
         team = row.get_attribute("data-team")
         spent = row.find_element("css selector", "[data-figure=spend_month]")
-        expected = _one(month_warehouse, "select coalesce(sum(effective_cost), 0)"
-                        " from mart_finance__unit_cost where period_grain = 'day'"
-                        " and team = ? and period_start >= ? and period_start < ?",
-                        [team, *OCTOBER])
+        expected = _one(
+            month_warehouse,
+            "select coalesce(sum(effective_cost), 0)"
+            " from mart_finance__unit_cost where period_grain = 'day'"
+            " and team = ? and period_start >= ? and period_start < ?",
+            [team, *OCTOBER],
+        )
         assert Decimal(spent.get_attribute("data-value")) == expected, team
         budget = row.find_element("css selector", "[data-figure=budget]")
-        seeded = _one(month_warehouse, "select sum(budget_amount) from budgets"
-                      " where team = ? and budget_month = ?", [team, OCTOBER[0]])
+        seeded = _one(
+            month_warehouse,
+            "select sum(budget_amount) from budgets where team = ? and budget_month = ?",
+            [team, OCTOBER[0]],
+        )
         if seeded is None:
             assert budget.text == "n/a"
         else:
@@ -122,23 +139,31 @@ def test_engineering_and_savings_figures_equal_the_marts(loaded, month_warehouse
     driver, _ = loaded
     # Cost per 1k tokens of the whole organisation, from the fact: token cost over tokens.
     tokens_cost, tokens = (
-        duckdb.connect(str(month_warehouse), read_only=True).execute(
+        duckdb.connect(str(month_warehouse), read_only=True)
+        .execute(
             "select sum(effective_cost_reporting), sum(input_tokens + output_tokens)"
             " from fct_ai_cost where cost_type = 'tokens' and charge_date in"
             " (select landing_date from ops_day_status where is_final_day)"
-            " and charge_date >= ? and charge_date < ?", list(OCTOBER)).fetchone()
+            " and charge_date >= ? and charge_date < ?",
+            list(OCTOBER),
+        )
+        .fetchone()
     )
     value, text = _figure(driver, "#panel-engineering .kpi [data-figure=cost_per_1k_tokens]")
     assert float(value) == pytest.approx(float(tokens_cost) * 1000 / tokens, rel=1e-9)
     assert text.startswith("$0.")
-    saving = _one(month_warehouse,
-                  "select sum(estimated_monthly_saving) from mart_ops__recommendations")
+    saving = _one(
+        month_warehouse, "select sum(estimated_monthly_saving) from mart_ops__recommendations"
+    )
     value, text = _figure(driver, "#kpi-savings [data-figure=recommended_saving]")
     assert Decimal(value) == saving and text == money(saving, "USD")
     shown = driver.find_elements("css selector", "#table-recommendations [data-figure=saving]")
     assert sum(Decimal(s.get_attribute("data-value")) for s in shown) == saving
-    alerts = _one(month_warehouse, "select count(*) from mart_ops__alerts"
-                  " where alert_date >= ? and alert_date < ?", OCTOBER)
+    alerts = _one(
+        month_warehouse,
+        "select count(*) from mart_ops__alerts where alert_date >= ? and alert_date < ?",
+        OCTOBER,
+    )
     assert len(driver.find_elements("css selector", "#table-alerts tbody tr")) == alerts
 
 
@@ -161,16 +186,22 @@ def test_the_team_filter_narrows_figures_rows_and_charts(loaded, month_warehouse
     from selenium.webdriver.support.ui import Select
 
     driver, _ = loaded
-    growth = _one(month_warehouse, "select sum(effective_cost) from mart_finance__unit_cost"
-                  " where period_grain = 'day' and team = 'growth'"
-                  " and period_start >= ? and period_start < ?", OCTOBER)
+    growth = _one(
+        month_warehouse,
+        "select sum(effective_cost) from mart_finance__unit_cost"
+        " where period_grain = 'day' and team = 'growth'"
+        " and period_start >= ? and period_start < ?",
+        OCTOBER,
+    )
     Select(driver.find_element("id", "team-filter")).select_by_value("growth")
     try:
         value, text = _figure(driver, "#kpi-month [data-figure=spend_month]")
         assert Decimal(value) == growth and text == money(growth, "USD")
-        shown = [r.get_attribute("data-team") for r in
-                 driver.find_elements("css selector", "#table-budget tbody tr")
-                 if r.is_displayed()]
+        shown = [
+            r.get_attribute("data-team")
+            for r in driver.find_elements("css selector", "#table-budget tbody tr")
+            if r.is_displayed()
+        ]
         assert shown == ["growth"]
         visible = driver.execute_script("""
             const p = document.querySelector('#chart-daily');
@@ -188,12 +219,16 @@ def test_each_role_reads_its_own_words(loaded, month_warehouse):
     product = driver.find_element("id", "panel-product")
     assert product.is_displayed()
     assert not driver.find_element("id", "panel-engineering").is_displayed()
-    losing = _one(month_warehouse, "select string_agg(feature_name, ',' order by feature_name)"
-                  " from mart_product__feature_roi where is_loss_making and week_start ="
-                  " (select max(week_start) from mart_product__feature_roi)")
+    losing = _one(
+        month_warehouse,
+        "select string_agg(feature_name, ',' order by feature_name)"
+        " from mart_product__feature_roi where is_loss_making and week_start ="
+        " (select max(week_start) from mart_product__feature_roi)",
+    )
     loss_rows = product.find_elements("css selector", "tr.loss")
-    assert losing and sorted(r.find_element("css selector", "td").text
-                             for r in loss_rows) == losing.split(",")
+    assert losing and sorted(
+        r.find_element("css selector", "td").text for r in loss_rows
+    ) == losing.split(",")
     # Finance's word for the same metric the engineer calls "Cost per 1k tokens".
     driver.find_element("css selector", "button[data-panel=panel-finance]").click()
     assert "Unit cost (per 1k tokens)" in driver.find_element("id", "panel-finance").text
@@ -203,11 +238,13 @@ def test_each_role_reads_its_own_words(loaded, month_warehouse):
 
 # -- what the page says about the data -------------------------------------------------
 
+
 def _private_home(month_home: Path, tmp_path: Path) -> Settings:
     home = tmp_path / "home"
     (home / "warehouse").mkdir(parents=True)
-    shutil.copyfile(month_home / "warehouse" / "costbridge.duckdb",
-                    home / "warehouse" / "costbridge.duckdb")
+    shutil.copyfile(
+        month_home / "warehouse" / "costbridge.duckdb", home / "warehouse" / "costbridge.duckdb"
+    )
     shutil.copytree(month_home / "ops", home / "ops")
     (home / "landing").mkdir()
     return Settings(home=home, sources_file=Settings.from_env().sources_file)
@@ -221,8 +258,9 @@ def test_a_day_the_gates_held_back_is_named(month_home, tmp_path):
     # November 1st never landed: the landing gate blocks it and records the verdict.
     with pytest.raises(GateFailed):
         validate_landing(settings, DataWindow(date(2026, 11, 1), date(2026, 11, 2)), "held")
-    page = render_dashboard(settings.warehouse_file, _manifest(month_home),
-                            ops_dir=settings.ops_dir)
+    page = render_dashboard(
+        settings.warehouse_file, _manifest(month_home), ops_dir=settings.ops_dir
+    )
     assert "Held back by the gates, not in these figures:" in page
     assert "landing 2026-11-01 .. 2026-11-02" in page
     assert 'class="verdict-blocked"' in page
@@ -239,8 +277,9 @@ def test_a_mart_missing_a_column_is_named(month_home, tmp_path):
     settings = _private_home(month_home, tmp_path)
     with duckdb.connect(str(settings.warehouse_file)) as con:
         con.execute("alter table mart_ops__recommendations drop column estimated_monthly_saving")
-    with pytest.raises(MartColumnMissing, match="estimated_monthly_saving of the mart"
-                       " mart_ops__recommendations"):
+    with pytest.raises(
+        MartColumnMissing, match="estimated_monthly_saving of the mart mart_ops__recommendations"
+    ):
         render_dashboard(settings.warehouse_file, _manifest(month_home))
 
 
@@ -251,27 +290,34 @@ def _intraday_file(path: Path, spend_date: date, as_of_hour: int) -> Path:
             create table mart_ops__spend_today (
                 spend_date date, as_of_at timestamptz, team varchar,
                 reporting_currency varchar, estimated_cost decimal(38, 12))""")
-        as_of = datetime(spend_date.year, spend_date.month, spend_date.day, as_of_hour,
-                         tzinfo=UTC)
-        con.executemany("insert into mart_ops__spend_today values (?, ?, ?, 'USD', ?)", [
-            (spend_date, as_of, "growth", Decimal("12.500000000000")),
-            (spend_date, as_of, "search", Decimal("100.250000000000")),
-        ])
+        as_of = datetime(spend_date.year, spend_date.month, spend_date.day, as_of_hour, tzinfo=UTC)
+        con.executemany(
+            "insert into mart_ops__spend_today values (?, ?, ?, 'USD', ?)",
+            [
+                (spend_date, as_of, "growth", Decimal("12.500000000000")),
+                (spend_date, as_of, "search", Decimal("100.250000000000")),
+            ],
+        )
     return path
 
 
 def test_today_so_far_is_shown_estimated_with_its_hour(month_home, tmp_path):
     intraday = _intraday_file(tmp_path / "intraday.duckdb", date(2026, 11, 1), 10)
-    page = render_dashboard(month_home / "warehouse" / "costbridge.duckdb",
-                            _manifest(month_home), intraday_file=intraday)
+    page = render_dashboard(
+        month_home / "warehouse" / "costbridge.duckdb",
+        _manifest(month_home),
+        intraday_file=intraday,
+    )
     assert "Today so far (estimated), as of 10:00 UTC" in page
     assert 'data-figure="spend_today" data-kind="money" data-value="112.750000000000"' in page
 
 
 def test_an_estimate_of_a_day_the_daily_run_published_is_superseded(month_home, tmp_path):
     intraday = _intraday_file(tmp_path / "intraday.duckdb", date(2026, 10, 31), 10)
-    page = render_dashboard(month_home / "warehouse" / "costbridge.duckdb",
-                            _manifest(month_home), intraday_file=intraday)
+    page = render_dashboard(
+        month_home / "warehouse" / "costbridge.duckdb",
+        _manifest(month_home),
+        intraday_file=intraday,
+    )
     assert "Today so far (estimated), as of" not in page
-    assert "the intraday estimate of 2026-10-31 is superseded by that day&#39;s billed cost" \
-        in page
+    assert "the intraday estimate of 2026-10-31 is superseded by that day&#39;s billed cost" in page

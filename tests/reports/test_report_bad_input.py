@@ -27,8 +27,7 @@ def test_an_empty_period_renders_the_no_published_data_page(settings, grain, key
     run = leadership_report(settings, Period.parse(grain, key))
     assert run.status == "no_data"
     for path in run.files.values():
-        text = (flat_text(path) if path.endswith(".pdf")
-                else open(path, encoding="utf-8").read())
+        text = flat_text(path) if path.endswith(".pdf") else open(path, encoding="utf-8").read()
         assert "No published data for this period" in text
         assert _money_in(text) == [], "an empty period must show no amount, not $0.00"
 
@@ -55,8 +54,10 @@ def test_a_gate_that_blocked_after_the_last_publish_holds_the_period_back(settin
     assert run.status == "skipped" and run.files == {}
     assert "gate run blocked-run over 2026-10-20 .. 2026-10-21" in run.reason
     # Another week is not touched by that window.
-    assert leadership_report(settings, Period.parse("week", "2026-W42"),
-                             require_final=True).status == "rendered"
+    assert (
+        leadership_report(settings, Period.parse("week", "2026-W42"), require_final=True).status
+        == "rendered"
+    )
 
 
 def hold_back(settings, start: date, end: date) -> None:
@@ -65,10 +66,16 @@ def hold_back(settings, start: date, end: date) -> None:
 
     from warehouse.quality_log import record_gate_run
 
-    (published,), = sql(settings, "select max(published_at) from ops_publications")
-    result = SimpleNamespace(gate="marts", start=start, end=end, success=False,
-                             blocking_failures=[{"reason": "conservation broken"}],
-                             warnings=[], data_docs_index=None)
+    ((published,),) = sql(settings, "select max(published_at) from ops_publications")
+    result = SimpleNamespace(
+        gate="marts",
+        start=start,
+        end=end,
+        success=False,
+        blocking_failures=[{"reason": "conservation broken"}],
+        warnings=[],
+        data_docs_index=None,
+    )
     later = max(published.astimezone(UTC), datetime(2026, 11, 1, tzinfo=UTC))
     record_gate_run(settings.ops_dir, result, "blocked-run", recorded_at=later + timedelta(hours=1))
 

@@ -106,8 +106,9 @@ def test_summary_lists_the_alerts_raised_oldest_first(tmp_path):
 def test_summary_forecasts_the_org_month_then_quarter(tmp_path):
     _warehouse(tmp_path / "w.duckdb")
     s = read_summary(tmp_path / "w.duckdb")
-    assert [(f.period_grain, f.period_start, f.forecast_total, f.lo80, f.hi95)
-            for f in s.forecasts] == [
+    assert [
+        (f.period_grain, f.period_start, f.forecast_total, f.lo80, f.hi95) for f in s.forecasts
+    ] == [
         ("month", date(2026, 11, 1), 300.0, 250.0, 400.0),
         ("quarter", date(2026, 10, 1), 900.0, 800.0, 1100.0),
     ]

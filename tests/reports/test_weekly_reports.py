@@ -34,9 +34,12 @@ def test_the_campaign_week_report_names_the_campaign(settings):
     assert "Autumn launch" in text
     # The narrative tells the campaign as the driver of the feature it drove.
     assert "from ad-copy-gen (campaign 'Autumn launch'" in text
-    (spend,), = sql(settings, """
+    ((spend,),) = sql(
+        settings,
+        """
         select sum(effective_cost) from mart_finance__unit_cost where period_grain = 'day'
-          and team = 'growth' and period_start between '2026-10-19' and '2026-10-25'""")
+          and team = 'growth' and period_start between '2026-10-19' and '2026-10-25'""",
+    )
     assert f"Spend this week {money(spend, 'USD')}" in text
     png = first_page_png(run.files["pdf"], "weekly-team-growth-2026-W43-page1")
     assert ink(png) > 0.03
@@ -83,8 +86,12 @@ def test_a_team_without_a_lead_is_skipped_with_a_warning_and_the_others_go(
 def test_the_leadership_report_is_mailed_once_with_its_pdf_and_charts(settings, smtp_server):
     mailbox = smtp_server()
     mailer = Mailer(settings.ops_dir, policy=FAST)
-    recipients = [e for (e,) in sql(settings, "select email from report_recipients"
-                                              " where report_kind = 'leadership-monthly'")]
+    recipients = [
+        e
+        for (e,) in sql(
+            settings, "select email from report_recipients where report_kind = 'leadership-monthly'"
+        )
+    ]
     october = Period.parse("month", "2026-10")
 
     run = leadership_report(settings, october, send=True, mailer=mailer)

@@ -438,8 +438,9 @@ def test_fault_kinds_on_the_wire(api, openai_headers):
     assert r.json()["error"]["code"] == "rate_limit_exceeded"
 
     api.faults.add("/v1/organization/costs", kind="empty_page")
-    r = requests.get(costs, params=COSTS_PAGE_2 | {"page": cursor}, headers=openai_headers,
-                     timeout=10)
+    r = requests.get(
+        costs, params=COSTS_PAGE_2 | {"page": cursor}, headers=openai_headers, timeout=10
+    )
     assert r.json() == {"object": "page", "data": [], "has_more": True, "next_page": cursor}
 
     api.faults.add("/v1/organization/costs", kind="timeout", stall=0.5)
@@ -448,7 +449,12 @@ def test_fault_kinds_on_the_wire(api, openai_headers):
 
     # The fault is in the request log; the next call is clean again.
     assert [e["fault"] for e in api.requests][1:] == [
-        "drop", "short_body", "truncated", "429", "empty_page", "timeout"
+        "drop",
+        "short_body",
+        "truncated",
+        "429",
+        "empty_page",
+        "timeout",
     ]
     again = requests.get(costs, params=COSTS_PAGE_2, headers=openai_headers, timeout=10)
     assert again.content == clean.content
@@ -459,12 +465,17 @@ def test_a_fault_plan_is_seeded_and_fails_its_share_of_calls(org, openai_headers
 
     def faults_seen(seed: int) -> list[str | None]:
         plan = FaultPlan(rate=0.3, seed=seed, retry_after=0, stall=0.3)
-        with serve(org, admin_keys={"openai": openai_headers["Authorization"][7:]},
-                   fault_plan=plan) as api:
+        with serve(
+            org, admin_keys={"openai": openai_headers["Authorization"][7:]}, fault_plan=plan
+        ) as api:
             for _ in range(60):
                 try:
-                    requests.get(api.url + "/v1/organization/costs", params=COSTS_PAGE_2,
-                                 headers=openai_headers, timeout=(5, 0.1))
+                    requests.get(
+                        api.url + "/v1/organization/costs",
+                        params=COSTS_PAGE_2,
+                        headers=openai_headers,
+                        timeout=(5, 0.1),
+                    )
                 except requests.RequestException:
                     pass
             return [e["fault"] for e in api.requests]

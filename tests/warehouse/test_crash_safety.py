@@ -114,8 +114,11 @@ def test_sigkill_during_the_dbt_build_keeps_the_last_good_file_and_the_next_run_
     assert recovery.returncode == 0, output
     assert not list(home.build_dir.glob("*.duckdb*")), "stale next files must be gone"
     assert _published_runs(published) == sorted([*runs_before, "recovery-run"])
-    chaos("kill -9", "SIGKILL during the dbt build, then a run",
-          published="last good kept; next run published")
+    chaos(
+        "kill -9",
+        "SIGKILL during the dbt build, then a run",
+        published="last good kept; next run published",
+    )
 
 
 @pytest.mark.parametrize("point", POINTS)
@@ -152,5 +155,8 @@ def test_sigkill_during_publish_leaves_one_good_published_file(home, tmp_path, p
     assert [p.name for p in home.build_dir.glob("*.duckdb*")] == [recovered.name]
     pipeline.publish(home, pipeline.DataWindow(DEMO_START, DEMO_END), str(recovered), "after-crash")
     assert "after-crash" in _published_runs(published)
-    chaos("kill -9", f"SIGKILL during the DuckDB publish at {point}",
-          published="one good file; next run published")
+    chaos(
+        "kill -9",
+        f"SIGKILL during the DuckDB publish at {point}",
+        published="one good file; next run published",
+    )

@@ -26,8 +26,12 @@ def demo_focus(demo_home, tmp_path_factory):
 # fails exactly these four, and nothing else. Split by invoice, the invoiced rows fail only
 # C-004-C ("null when not associated with an invoice", which they are) and the rows with no
 # invoice to name only C-005-C (see focus_cost_and_usage.yml).
-INVOICE_NULLABILITY = {"InvoiceId-C-000-O", "InvoiceId-C-003-C", "InvoiceId-C-004-C",
-                       "InvoiceId-C-005-C"}
+INVOICE_NULLABILITY = {
+    "InvoiceId-C-000-O",
+    "InvoiceId-C-003-C",
+    "InvoiceId-C-004-C",
+    "InvoiceId-C-005-C",
+}
 
 
 def test_demo_focus_table_fails_only_the_invoice_nullability_rules(demo_focus):
@@ -41,7 +45,8 @@ def test_demo_focus_table_fails_only_the_invoice_nullability_rules(demo_focus):
 def test_demo_rows_with_an_invoice_fail_only_the_all_null_rule(demo_focus, tmp_path):
     warehouse, _ = demo_focus
     counts, failed, output = validate(
-        export(warehouse, tmp_path / "invoiced.parquet", '"InvoiceId" is not null'))
+        export(warehouse, tmp_path / "invoiced.parquet", '"InvoiceId" is not null')
+    )
     assert failed == {"InvoiceId-C-004-C"}, output[-4000:]
     assert counts["Fail"] == 1 and counts["Pass"] > 100
 
@@ -49,7 +54,8 @@ def test_demo_rows_with_an_invoice_fail_only_the_all_null_rule(demo_focus, tmp_p
 def test_demo_rows_without_an_invoice_fail_only_the_documented_rule(demo_focus, tmp_path):
     warehouse, _ = demo_focus
     counts, failed, output = validate(
-        export(warehouse, tmp_path / "uninvoiced.parquet", '"InvoiceId" is null'))
+        export(warehouse, tmp_path / "uninvoiced.parquet", '"InvoiceId" is null')
+    )
     assert failed == ACCEPTED_FAILURES, output[-4000:]
     assert counts["Fail"] == len(ACCEPTED_FAILURES)
 
@@ -67,10 +73,13 @@ def test_rows_of_the_demo_bill_carry_its_invoice_and_one_issuer(demo_focus):
             where "x_SourceSystem" = 'focus:aws_focus'
             """
         ).fetchone()
-        null_invoice_bases = {r[0] for r in con.sql(
-            """select distinct coalesce("x_SourceSystem", '?') || ':' || "x_CostBasis"
+        null_invoice_bases = {
+            r[0]
+            for r in con.sql(
+                """select distinct coalesce("x_SourceSystem", '?') || ':' || "x_CostBasis"
             from focus_cost_and_usage where "InvoiceId" is null"""
-        ).fetchall()}
+            ).fetchall()
+        }
     rows, with_invoice, invoices, issuers, providers, mismatched, gpu_invoiced = bill
     assert rows > 0 and with_invoice == rows, bill  # every row of the AWS bill names its invoice
     assert invoices == 1 and issuers == 1 and providers == 1 and mismatched == 0, bill

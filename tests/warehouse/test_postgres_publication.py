@@ -284,8 +284,9 @@ def test_the_statement_timeout_is_set_and_read_from_the_environment(
 ):
     monkeypatch.setenv("COSTBRIDGE_POSTGRES_STATEMENT_TIMEOUT", "1ms")
     with pytest.raises(errors.QueryCanceled, match="statement timeout"):
-        publish_to_postgres(_warehouse(tmp_path / "w.duckdb", 200_000), postgres_database,
-                            run_id="r1")
+        publish_to_postgres(
+            _warehouse(tmp_path / "w.duckdb", 200_000), postgres_database, run_id="r1"
+        )
     with psycopg.connect(postgres_database) as conn:
         schemas = {r[0] for r in conn.execute("select nspname from pg_namespace")}
     assert not {"costbridge", "costbridge_staging"} & schemas
@@ -297,11 +298,14 @@ def test_every_target_moves_together_and_postgres_records_the_published_file(
     from tests.warehouse.test_publish import _home, _next, _targets, _window
 
     settings = _home(tmp_path)
-    result = pipeline.publish(settings, _window(), str(_next(settings, "r1", 12)), "r1",
-                              postgres_database)
+    result = pipeline.publish(
+        settings, _window(), str(_next(settings, "r1", 12)), "r1", postgres_database
+    )
     assert result["postgres"]["fct_ai_cost"] == 12 and result["parquet"]["fct_ai_cost"] == 12
     assert {(t[1], t[2]) for t in _targets(settings)} == {
-        ("duckdb", "ok"), ("postgres", "ok"), ("parquet", "ok"),
+        ("duckdb", "ok"),
+        ("postgres", "ok"),
+        ("parquet", "ok"),
     }
     with psycopg.connect(postgres_database) as conn:
         [(run, path)] = conn.execute(

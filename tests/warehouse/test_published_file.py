@@ -125,16 +125,15 @@ def test_summary_marts_and_fact_agree_on_the_final_days(demo_home):
             "select sum(effective_cost) from mart_finance__unit_cost where period_grain = 'day'"
         )
         finance_months = total(
-            "select sum(effective_cost) from mart_finance__unit_cost"
-            " where period_grain = 'month'"
+            "select sum(effective_cost) from mart_finance__unit_cost where period_grain = 'month'"
         )
         leadership = total("select sum(spend) from mart_leadership__roi_summary")
         engineering = total("select sum(effective_cost) from mart_engineering__token_efficiency")
         product = total("select sum(cost) from mart_product__feature_roi")
         reconciliation = total("select sum(billed_cost) from mart_finance__reconciliation")
         first_final, last_final = _rows(
-            con, "select min(landing_date), max(landing_date) from ops_day_status"
-            " where is_final_day"
+            con,
+            "select min(landing_date), max(landing_date) from ops_day_status where is_final_day",
         )[0]
     finally:
         con.close()

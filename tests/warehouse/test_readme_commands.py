@@ -26,7 +26,7 @@ TEST_DAY, TEST_NEXT_DAY = "2026-10-20", "2026-10-21"
 
 def by_hand_block() -> str:
     readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme[readme.index("## Running a source by hand"):]
+    section = readme[readme.index("## Running a source by hand") :]
     return re.search(r"```bash\n(.*?)```", section, re.S).group(1)
 
 
@@ -43,10 +43,15 @@ def test_the_readme_by_hand_commands_extract_gate_build_and_publish(home, demo_h
     env["COSTBRIDGE_SOURCES"] = str(home.sources_file)
     proc = subprocess.run(
         ["bash", "-euo", "pipefail", "-c", script],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=900, check=False,
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    published = json.loads(proc.stdout[proc.stdout.rindex("{\n  \"warehouse\""):])
+    published = json.loads(proc.stdout[proc.stdout.rindex('{\n  "warehouse"') :])
     assert published["end"] == TEST_NEXT_DAY
     manifest = home.landing_root / "openai" / "openai_costs" / f"date={TEST_DAY}" / "_manifest.json"
     assert json.loads(manifest.read_text())["rows_loaded"] > 0

@@ -29,8 +29,11 @@ pytestmark = [
 
 def _csv_totals() -> dict[str, dict]:
     """Billed cost per provider, charge category and day, summed from the CSV itself."""
-    totals: dict[str, dict] = {"provider": defaultdict(Decimal), "category": defaultdict(Decimal),
-                               "day": defaultdict(Decimal)}
+    totals: dict[str, dict] = {
+        "provider": defaultdict(Decimal),
+        "category": defaultdict(Decimal),
+        "day": defaultdict(Decimal),
+    }
     with (FOCUS_SAMPLE / "focus_sample.csv").open(encoding="utf-8-sig", newline="") as handle:
         for row in csv.DictReader(handle):
             cost = Decimal(row["BilledCost"])
@@ -49,10 +52,24 @@ def sample_home(tmp_path_factory):
     base = tmp_path_factory.mktemp("focus_sample")
     sources = base / "sources.yml"
     # The sample carries a non-FOCUS "Id" column, hence allow_added_columns.
-    sources.write_text(yaml.safe_dump({"sources": [{
-        "name": "focus_sample", "type": "focus",
-        "options": {"path": str(FOCUS_SAMPLE), "allow_added_columns": True, "lookback_days": 0},
-    }]}), encoding="utf-8")
+    sources.write_text(
+        yaml.safe_dump(
+            {
+                "sources": [
+                    {
+                        "name": "focus_sample",
+                        "type": "focus",
+                        "options": {
+                            "path": str(FOCUS_SAMPLE),
+                            "allow_added_columns": True,
+                            "lookback_days": 0,
+                        },
+                    }
+                ]
+            }
+        ),
+        encoding="utf-8",
+    )
     settings = Settings(home=base / "home", sources_file=sources)
     window = pipeline.DataWindow(START, END)
     extracted = pipeline.extract(settings, "focus_sample", window)
@@ -81,20 +98,28 @@ def test_sample_passes_both_gates_and_publishes(sample_home):
     assert published["warehouse"] == str(settings.warehouse_file)
     con = duckdb.connect(str(settings.warehouse_file), read_only=True)
     try:
-        runs = {gate: (success, json.loads(findings)) for gate, success, findings in con.execute(
-            "select gate, success, findings_json from ops_data_quality_runs").fetchall()}
+        runs = {
+            gate: (success, json.loads(findings))
+            for gate, success, findings in con.execute(
+                "select gate, success, findings_json from ops_data_quality_runs"
+            ).fetchall()
+        }
     finally:
         con.close()
     assert runs["landing"][0] and runs["marts"][0], runs
     # The 12 Microsoft Usage rows with small negative costs are reported, not blocked.
-    negative = [f for f in runs["landing"][1]
-                if f["expectation"] == "negative_amount.billed_cost"]
+    negative = [f for f in runs["landing"][1] if f["expectation"] == "negative_amount.billed_cost"]
     assert [f["severity"] for f in negative] == ["warn"], runs["landing"][1]
 
 
-@pytest.mark.parametrize("grain, column", [
-    ("provider", "provider_name"), ("category", "charge_category"), ("day", "charge_date"),
-])
+@pytest.mark.parametrize(
+    "grain, column",
+    [
+        ("provider", "provider_name"),
+        ("category", "charge_category"),
+        ("day", "charge_date"),
+    ],
+)
 def test_fact_totals_match_the_csv(sample_home, grain, column):
     settings, _, _ = sample_home
     expected = _csv_totals()[grain]

@@ -31,27 +31,43 @@ def row_checks(dataset: Dataset, start: date, end: date) -> list:
     checks = [not_null(f.name) for f in dataset.schema if not f.nullable]
     key = list(dataset.key)
     if len(key) == 1:
-        checks.append(expect(
-            "ExpectColumnValuesToBeUnique", "unique_key", f"key {key[0]} is unique", column=key[0],
-        ))
+        checks.append(
+            expect(
+                "ExpectColumnValuesToBeUnique",
+                "unique_key",
+                f"key {key[0]} is unique",
+                column=key[0],
+            )
+        )
     else:
-        checks.append(expect(
-            "ExpectCompoundColumnsToBeUnique", "unique_key", f"key ({', '.join(key)}) is unique",
-            column_list=key,
-        ))
-    checks.append(expect(
-        "ExpectColumnValuesToBeBetween", f"in_window.{dataset.partition_by}",
-        f"{dataset.partition_by} inside the window [{start}, {end})",
-        column=dataset.partition_by, min_value=_utc_midnight(start), max_value=_utc_midnight(end),
-        strict_max=True,
-    ))
+        checks.append(
+            expect(
+                "ExpectCompoundColumnsToBeUnique",
+                "unique_key",
+                f"key ({', '.join(key)}) is unique",
+                column_list=key,
+            )
+        )
+    checks.append(
+        expect(
+            "ExpectColumnValuesToBeBetween",
+            f"in_window.{dataset.partition_by}",
+            f"{dataset.partition_by} inside the window [{start}, {end})",
+            column=dataset.partition_by,
+            min_value=_utc_midnight(start),
+            max_value=_utc_midnight(end),
+            strict_max=True,
+        )
+    )
     checks.extend(finite(column) for column in money_columns(dataset))
     return checks
 
 
 def currency_check(column: str) -> object:
     return in_set(
-        column, sorted(ISO_4217), check=f"iso_4217.{column}",
+        column,
+        sorted(ISO_4217),
+        check=f"iso_4217.{column}",
         description=f"{column} is an upper-case ISO 4217 code",
     )
 
@@ -63,29 +79,51 @@ def non_negative_all(columns: list[str]) -> list:
 def configured_source_checks() -> list:
     """Each configured source landed (or recorded as empty) every day of the window."""
     return [
-        in_set("missing", [""], check="configured_source_landed",
-               description="every configured source landed, or recorded as empty, every day "
-                           "of the window (a source that failed or never ran holds the day)"),
+        in_set(
+            "missing",
+            [""],
+            check="configured_source_landed",
+            description="every configured source landed, or recorded as empty, every day "
+            "of the window (a source that failed or never ran holds the day)",
+        ),
     ]
 
 
 def partition_checks() -> list:
     """Manifest agreement, schema, and one partition per source and day of the window."""
     return [
-        in_set("has_partitions_in_window", [True], check="partitions_landed",
-               description="the dataset has at least one partition in the window"),
-        in_set("is_present", [True], check="partition_present",
-               description="every source that landed this dataset, or is configured to, has a "
-                           "partition for every day"),
-        in_set("manifest_problem", [""], check="manifest_readable",
-               description="the partition has a readable _manifest.json with rows_loaded"),
+        in_set(
+            "has_partitions_in_window",
+            [True],
+            check="partitions_landed",
+            description="the dataset has at least one partition in the window",
+        ),
+        in_set(
+            "is_present",
+            [True],
+            check="partition_present",
+            description="every source that landed this dataset, or is configured to, has a "
+            "partition for every day",
+        ),
+        in_set(
+            "manifest_problem",
+            [""],
+            check="manifest_readable",
+            description="the partition has a readable _manifest.json with rows_loaded",
+        ),
         expect(
-            "ExpectColumnPairValuesToBeEqual", "manifest_row_count",
+            "ExpectColumnPairValuesToBeEqual",
+            "manifest_row_count",
             "rows in the parquet files equal the manifest's rows_loaded",
-            column_A="rows_in_files", column_B="manifest_rows_loaded",
+            column_A="rows_in_files",
+            column_B="manifest_rows_loaded",
             # an unreadable manifest is reported once, by manifest_readable
             ignore_row_if="either_value_is_missing",
         ),
-        in_set("schema_diff", [""], check="schema_matches",
-               description="every file has exactly the declared columns, order and types"),
+        in_set(
+            "schema_diff",
+            [""],
+            check="schema_matches",
+            description="every file has exactly the declared columns, order and types",
+        ),
     ]

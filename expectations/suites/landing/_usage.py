@@ -9,8 +9,12 @@ from expectations.suites.landing._common import non_negative_all, row_checks
 from extractors.schemas import Dataset
 
 TOKEN_COLUMNS = [
-    "input_tokens", "input_cached_tokens", "output_tokens",
-    "input_audio_tokens", "output_audio_tokens", "num_model_requests",
+    "input_tokens",
+    "input_cached_tokens",
+    "output_tokens",
+    "input_audio_tokens",
+    "output_audio_tokens",
+    "num_model_requests",
 ]
 
 
@@ -20,8 +24,11 @@ def usage_row_expectations(dataset: Dataset, start: date, end: date) -> list:
         *row_checks(dataset, start, end),
         *non_negative_all(TOKEN_COLUMNS),
         expect(
-            "ExpectColumnPairValuesAToBeGreaterThanB", "cached_within_input",
+            "ExpectColumnPairValuesAToBeGreaterThanB",
+            "cached_within_input",
             "input_tokens include input_cached_tokens, so cached <= input",
-            column_A="input_tokens", column_B="input_cached_tokens", or_equal=True,
+            column_A="input_tokens",
+            column_B="input_cached_tokens",
+            or_equal=True,
         ),
     ]

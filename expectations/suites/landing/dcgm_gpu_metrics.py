@@ -20,16 +20,21 @@ METRIC_RANGES = {
 def row_expectations(start: date, end: date) -> list:
     ranges = [
         expect(
-            "ExpectColumnValuesToBeBetween", f"range.{metric}",
+            "ExpectColumnValuesToBeBetween",
+            f"range.{metric}",
             f"{metric} value within {low}..{high if high is not None else 'any'}",
-            column="value", min_value=low, max_value=high,
+            column="value",
+            min_value=low,
+            max_value=high,
             row_condition=column_equals("metric_name", metric),
         )
         for metric, (low, high) in METRIC_RANGES.items()
     ]
     step = expect(
-        "ExpectColumnValuesToBeBetween", "positive.step_seconds", "step_seconds is positive",
-        column="step_seconds", min_value=1,
+        "ExpectColumnValuesToBeBetween",
+        "positive.step_seconds",
+        "step_seconds is positive",
+        column="step_seconds",
+        min_value=1,
     )
     return [*row_checks(DATASET, start, end), *ranges, step]
-

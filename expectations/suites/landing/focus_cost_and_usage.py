@@ -19,10 +19,13 @@ def negative_amount(column: str, row_condition) -> object:
     # Microsoft Usage rows with small negative costs: refunds and rounding corrections), so this
     # check is `warn` in severity.yml: it names the rows for a look and never blocks the day.
     return expect(
-        "ExpectColumnValuesToBeBetween", f"negative_amount.{column}",
+        "ExpectColumnValuesToBeBetween",
+        f"negative_amount.{column}",
         f"{column} is negative on a Usage, Purchase or Tax row: legal in FOCUS (a refund or a "
         "correction), reported for a look, never blocks",
-        column=column, min_value=0, row_condition=row_condition,
+        column=column,
+        min_value=0,
+        row_condition=row_condition,
     )
 
 
@@ -34,4 +37,3 @@ def row_expectations(start: date, end: date) -> list:
         currency_check("billing_currency"),
         in_set("charge_category", CHARGE_CATEGORIES),
     ]
-

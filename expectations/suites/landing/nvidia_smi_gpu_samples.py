@@ -15,9 +15,12 @@ def row_expectations(start: date, end: date) -> list:
         between("utilization_gpu_pct", 0, 100, what="GPU utilisation (%)"),
         *non_negative_all(["memory_used_mib", "memory_total_mib", "power_draw_w"]),
         expect(
-            "ExpectColumnPairValuesAToBeGreaterThanB", "memory_within_total",
+            "ExpectColumnPairValuesAToBeGreaterThanB",
+            "memory_within_total",
             "memory_used_mib <= memory_total_mib",
-            column_A="memory_total_mib", column_B="memory_used_mib", or_equal=True,
+            column_A="memory_total_mib",
+            column_B="memory_used_mib",
+            or_equal=True,
             ignore_row_if="either_value_is_missing",
         ),
     ]

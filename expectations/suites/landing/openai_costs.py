@@ -11,4 +11,3 @@ from extractors.schemas import OPENAI_COSTS as DATASET
 
 def row_expectations(start: date, end: date) -> list:
     return [*row_checks(DATASET, start, end), non_negative("amount"), currency_check("currency")]
-

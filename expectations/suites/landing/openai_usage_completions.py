@@ -10,4 +10,3 @@ from extractors.schemas import OPENAI_USAGE_COMPLETIONS as DATASET
 
 def row_expectations(start: date, end: date) -> list:
     return usage_row_expectations(DATASET, start, end)
-

@@ -18,4 +18,3 @@ def row_expectations(start: date, end: date) -> list:
         *non_negative_all(["active_users", "conversions", "revenue"]),
         currency_check("currency"),
     ]
-
