@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import plotly.graph_objects as go
 import plotly.io as pio
@@ -44,6 +45,7 @@ from reports.marts import (
     RoleLabels,
     money,
     percent,
+    scalar,
 )
 from warehouse.intraday import superseded
 
@@ -85,15 +87,16 @@ class SpendToday:
 @dataclass
 class Dashboard:
     status: DataStatus
+    as_of: date  # the last final day
+    month: Period
+    week: Period
+    forecast_month: Period  # this month's while it runs, the next once it is complete
     currency: str = "USD"
     teams: list[str] = field(default_factory=list)
-    month: Period | None = None
-    week: Period | None = None
-    forecast_month: Period | None = None
     today: SpendToday | None = None
     today_note: str = ""
     # figures[team][name] = Decimal | float | None; team 'all' is the organisation.
-    figures: dict[str, dict[str, object]] = field(default_factory=dict)
+    figures: dict[str, dict[str, Any]] = field(default_factory=dict)
     charts: dict[str, str] = field(default_factory=dict)
     tables: dict[str, list[dict]] = field(default_factory=dict)
 
@@ -133,12 +136,12 @@ def render_dashboard(
         return _template("dashboard_empty.html.j2").render(reason=str(why), now=_now(now))
     with marts:
         board = collect(marts, intraday_file)
-    if not board.status.has_data:
-        return _template("dashboard_empty.html.j2").render(
-            reason="no published data yet: no day has passed the gates",
-            now=_now(now),
-            status=board.status,
-        )
+        if board is None:
+            return _template("dashboard_empty.html.j2").render(
+                reason="no published data yet: no day has passed the gates",
+                now=_now(now),
+                status=marts.status(),
+            )
     return _template("dashboard.html.j2").render(
         board=board,
         labels=RoleLabels.load(manifest),
@@ -167,13 +170,19 @@ def _template(name: str):
 # -- collecting the figures ---------------------------------------------------------
 
 
-def collect(marts: PublishedMarts, intraday_file: Path | None = None) -> Dashboard:
+def collect(marts: PublishedMarts, intraday_file: Path | None = None) -> Dashboard | None:
+    """The dashboard's figures, tables and charts; None while no day is final."""
     status = marts.status()
-    board = Dashboard(status=status)
-    if not status.has_data:
-        return board
     as_of = status.data_as_of
-    board.month, board.week = Period.month_of(as_of), Period.week_of(as_of)
+    if as_of is None:
+        return None
+    board = Dashboard(
+        status=status,
+        as_of=as_of,
+        month=Period.month_of(as_of),
+        week=Period.week_of(as_of),
+        forecast_month=Period.month_of(as_of + timedelta(days=1)),
+    )
     daily = _daily_spend(marts, as_of)
     board.currency = daily[0]["reporting_currency"] if daily else "USD"
     _period_figures(board, daily)
@@ -245,7 +254,6 @@ def _budgets(marts: PublishedMarts, month: Period) -> dict[str, Decimal]:
 def _budget_and_forecast(board: Dashboard, marts: PublishedMarts) -> None:
     """Month to date against the month's budget, and the month-end forecast: of this month
     while it runs, of the next once this one is complete (the forecast's own month)."""
-    board.forecast_month = Period.month_of(board.status.data_as_of + timedelta(days=1))
     for key, month in (("budget", board.month), ("forecast_budget", board.forecast_month)):
         budgets = _budgets(marts, month)
         for team, budget in budgets.items():
@@ -255,9 +263,11 @@ def _budget_and_forecast(board: Dashboard, marts: PublishedMarts) -> None:
         figures = board.figures[team]
         figures.setdefault("spend_month", Decimal(0))
         figures.setdefault("spend_week", Decimal(0))
-        budget = figures.get("budget")
+        month_budget = figures.get("budget")
         # metric budget_burn: cost over budget, month to date (mart_finance__unit_cost).
-        figures["budget_burn"] = float(figures["spend_month"] / budget) if budget else None
+        figures["budget_burn"] = (
+            float(figures["spend_month"] / month_budget) if month_budget else None
+        )
     rows = marts.rows(
         "mart_finance__forecast_period_totals",
         ("team", "forecast_status", "forecast_total", "lo80", "hi80", "lo95", "hi95"),
@@ -269,12 +279,12 @@ def _budget_and_forecast(board: Dashboard, marts: PublishedMarts) -> None:
         for name in ("forecast_total", "lo80", "hi80", "lo95", "hi95"):
             _put(board, r["team"], name, r[name] if ok else None)
         _put(board, r["team"], "forecast_status", r["forecast_status"])
-        budget = board.figures[r["team"]].get("forecast_budget")
+        forecast_budget = board.figures[r["team"]].get("forecast_budget")
         _put(
             board,
             r["team"],
             "forecast_burn",
-            float(r["forecast_total"] / budget) if ok and budget else None,
+            float(r["forecast_total"] / forecast_budget) if ok and forecast_budget else None,
         )
 
 
@@ -317,11 +327,12 @@ def _finance(board: Dashboard, marts: PublishedMarts) -> None:
 
 def _product(board: Dashboard, marts: PublishedMarts) -> None:
     cols = ("feature_name", "team", "week_start", "cost", "credited_value", "roi", "is_loss_making")
-    latest = marts.con.execute(
+    latest = scalar(
+        marts.con,
         "select max(week_start) from mart_product__feature_roi"
         " where week_start + interval 6 day <= ?",
-        [board.status.data_as_of],
-    ).fetchone()[0]
+        [board.as_of],
+    )
     board.tables["feature_roi"] = (
         marts.rows(
             "mart_product__feature_roi",
@@ -542,7 +553,7 @@ def _forecast_chart(board: Dashboard, marts: PublishedMarts, daily: list[dict]) 
         "mart_finance__forecast",
         ("team", "forecast_date", "point_forecast", "lo80", "hi80"),
         "forecast_status = 'ok' and forecast_date < ?",
-        [Period.month_of(board.status.data_as_of + timedelta(days=1)).end],
+        [board.forecast_month.end],
         order_by="team, forecast_date",
     )
     fig = go.Figure()
@@ -590,7 +601,7 @@ def _forecast_chart(board: Dashboard, marts: PublishedMarts, daily: list[dict]) 
     return _fig_html(fig, "chart-forecast")
 
 
-def _json_figures(figures: dict[str, dict[str, object]]) -> dict:
+def _json_figures(figures: dict[str, dict[str, Any]]) -> dict:
     def plain(v):
         if isinstance(v, Decimal):
             return str(v)

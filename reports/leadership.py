@@ -143,7 +143,7 @@ def build(marts: PublishedMarts, labels: RoleLabels, manifest: Path, period: Per
         [period.start, period.end],
     )
     month = Period.month_of(period.last_day)
-    forecast = marts.rows(
+    forecasts = marts.rows(
         "mart_finance__forecast_period_totals",
         weekly.FORECAST,
         "team = 'all' and period_grain = 'month' and period_start >= ?",
@@ -151,11 +151,11 @@ def build(marts: PublishedMarts, labels: RoleLabels, manifest: Path, period: Per
         order_by="period_start",
         limit=1,
     )
-    forecast = forecast[0] if forecast else None
-    backtest = marts.rows(
+    forecast = forecasts[0] if forecasts else None
+    backtests = marts.rows(
         "mart_finance__forecast_backtest", BACKTEST, "team = 'all' and horizon_days = 7"
     )
-    backtest = backtest[0] if backtest else None
+    backtest = backtests[0] if backtests else None
 
     portfolios = marts.rows(
         "mart_leadership__roi_summary",

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -32,6 +33,12 @@ from babel.numbers import format_currency
 from warehouse.glossary import ROLES, load_semantic_manifest, role_metrics
 from warehouse.quality_log import TABLE as GATE_RUNS
 from warehouse.quality_log import read_log as read_gate_log
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object] = ()) -> Any:
+    """The one value of a query that returns one row (an aggregate), or None."""
+    row = con.execute(sql, list(params)).fetchone()
+    return row[0] if row else None
 
 
 class MartColumnMissing(LookupError):
@@ -236,9 +243,7 @@ class PublishedMarts:
         ).fetchall()
         published_at = None
         if "ops_publications" in self._columns:
-            published_at = self.con.execute(
-                "select max(published_at) from ops_publications"
-            ).fetchone()[0]
+            published_at = scalar(self.con, "select max(published_at) from ops_publications")
         runs = self._gate_runs()
         last_gate = runs[-1] if runs else None
         held_back = _held_back(runs, published_at)

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import duckdb
 
-from reports.marts import money
+from reports.marts import money, scalar
 from warehouse.glossary import ROLES, load_semantic_manifest, role_metrics
 from warehouse.settings import DBT_PROJECT_DIR
 
@@ -124,10 +124,11 @@ def read_drivers(
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         if period_start is None:
-            period_start = con.execute(
+            period_start = scalar(
+                con,
                 "select max(period_start) from mart_ops__cost_drivers where period_grain = ?",
                 [grain],
-            ).fetchone()[0]
+            )
             if period_start is None:
                 raise NarrativeError(
                     f"no whole {grain} has a whole {grain} before it to compare with"

@@ -152,7 +152,8 @@ def report_email(report: Rendered, key: str, sender: str, recipient: str) -> Ema
     msg["X-Costbridge-Report"] = key
     msg.set_content(report.text)
     msg.add_alternative(report.email_html, subtype="html")
-    html_part = msg.get_payload()[1]
+    html_part = msg.get_body(preferencelist=("html",))
+    assert isinstance(html_part, EmailMessage)  # add_alternative above made it
     for chart in report.charts:
         html_part.add_related(
             chart.png, "image", "png", cid=f"<{chart.cid}>", filename=f"{chart.name}.png"
