@@ -36,11 +36,12 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from extractors.base import Extractor, Record, register
+from extractors.base import Extractor, Record
 from extractors.coerce import Coercer, RowError
 from extractors.drift import check_columns
 from extractors.errors import FatalSourceError, SchemaDriftError
 from extractors.landing import MANIFEST, Reject
+from extractors.options import LOOKBACK_DAYS, FileSourceOptions, option
 from extractors.schemas import FOCUS_COST_AND_USAGE, Dataset
 from extractors.window import Window
 
@@ -510,21 +511,27 @@ def _midnight(day: date) -> datetime:
 # --- the extractor -------------------------------------------------------------------
 
 
-@register
+@dataclass(frozen=True, kw_only=True)
+class FocusOptions(FileSourceOptions):
+    focus_version: str | None = None  # default: told by the columns
+    storage_options: dict[str, Any] | None = None  # passed to fsspec, e.g. S3 credentials
+    # A provider restates recent days; re-pull them by default.
+    lookback_days: int = option(3, LOOKBACK_DAYS)
+
+
 class FocusExtractor(Extractor):
     type = "focus"
     datasets: ClassVar[dict[str, Dataset]] = {"cost_and_usage": FOCUS_COST_AND_USAGE}
-    required_options = ("path",)
-    optional_options = ("focus_version", "storage_options")
-    default_lookback_days = 3
+    Options = FocusOptions
+    options: FocusOptions
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self._files: list[ExportFile] | None = None
 
     def filesystem(self) -> tuple[fsspec.AbstractFileSystem, str]:
-        url = str(self.options["path"])
-        fs, root = fsspec.core.url_to_fs(url, **(self.options.get("storage_options") or {}))
+        url = str(self.options.path)
+        fs, root = fsspec.core.url_to_fs(url, **(self.options.storage_options or {}))
         if not fs.exists(root):
             raise FatalSourceError(
                 f"export folder does not exist: {url}",
@@ -551,7 +558,7 @@ class FocusExtractor(Extractor):
                     f"cannot catalogue export files: {exc}",
                     source=self.name,
                     window=self.window,
-                    record=str(self.options["path"]),
+                    record=str(self.options.path),
                 ) from None
         return self._files
 
@@ -634,7 +641,7 @@ class FocusExtractor(Extractor):
             if "ServiceProviderName" in columns:  # 1.3: the deprecated ProviderName must not win
                 mapping = [(c, s) for c, s in mapping if c != "ProviderName"]
             fixed = {
-                "focus_version": self.options.get("focus_version") or focus_version(set(columns)),
+                "focus_version": self.options.focus_version or focus_version(set(columns)),
                 "export_version": f.version,
             }
             line = 1

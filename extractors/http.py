@@ -29,14 +29,6 @@ log = logging.getLogger(__name__)
 USER_AGENT = "costbridge-extractors/0.1 (+https://github.com/costbridge)"
 # 529 is Anthropic's "overloaded", a transient answer like 503.
 RETRY_STATUSES = (429, 500, 502, 503, 504, 529)
-# Option names every API source accepts for its RetryPolicy.
-RETRY_OPTIONS = (
-    "retry_total",
-    "retry_backoff_factor",
-    "retry_backoff_max",
-    "retry_after_max",
-    "timeout",
-)
 
 
 @dataclass(frozen=True)

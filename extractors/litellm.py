@@ -26,6 +26,7 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -43,14 +44,25 @@ from tenacity import (
     wait_exponential,
 )
 
-from extractors.base import Extractor, Record, register
+from extractors.base import Extractor, Record
 from extractors.errors import (
-    ConfigError,
     FatalSourceError,
     RetriableSourceError,
     SchemaDriftError,
 )
 from extractors.landing import Reject
+from extractors.options import (
+    BACKOFF_FACTOR,
+    BLOCK_SIZE_MIB,
+    CONNECT_TIMEOUT,
+    LOOKBACK_DAYS,
+    RETRY_TOTAL,
+    SECONDS,
+    NonEmptyText,
+    SourceOptions,
+    option,
+    secret,
+)
 from extractors.schemas import LITELLM_SPEND_LOGS, TS, Dataset
 from extractors.secrets import Secret, env_resolver, resolve_secret, scrub
 
@@ -169,38 +181,26 @@ def _transient(exc: BaseException) -> bool:
     return state == "" or state.startswith("08") or state in ("57P01", "57P03", "53300")
 
 
-@register
+@dataclass(frozen=True, kw_only=True)
+class LiteLLMOptions(SourceOptions):
+    dsn: Any = secret()
+    schema: str = option("public", NonEmptyText())
+    table: str = option(TABLE, NonEmptyText())
+    connect_timeout: int = option(10, CONNECT_TIMEOUT)
+    retry_total: int = option(5, RETRY_TOTAL)
+    retry_backoff_factor: float = option(1.0, BACKOFF_FACTOR)
+    retry_backoff_max: float = option(60.0, SECONDS)
+    block_size_mib: int = option(16, BLOCK_SIZE_MIB)  # of the CSV the COPY streams
+    # LiteLLM writes spend logs from an in-memory queue some seconds after a request
+    # ends, so a request started just before midnight can appear after the day's run.
+    lookback_days: int = option(1, LOOKBACK_DAYS)
+
+
 class LiteLLMExtractor(Extractor):
     type = "litellm"
     datasets: ClassVar[dict[str, Dataset]] = {"spend_logs": LITELLM_SPEND_LOGS}
-    secret_options = ("dsn",)
-    optional_options = (
-        "schema",
-        "table",
-        "connect_timeout",
-        "retry_total",
-        "retry_backoff_factor",
-        "retry_backoff_max",
-        "block_size_mib",
-    )
-    # LiteLLM writes spend logs from an in-memory queue some seconds after a request
-    # ends, so a request started just before midnight can appear after the day's run.
-    default_lookback_days = 1
-
-    @classmethod
-    def validate_options(cls, source: str, options: Mapping[str, Any]) -> None:
-        super().validate_options(source, options)
-        for name in ("schema", "table"):
-            if name in options and (not isinstance(options[name], str) or not options[name]):
-                raise ConfigError(f"source {source!r}: {name} must be a non-empty string")
-        for name in ("connect_timeout", "retry_backoff_factor", "retry_backoff_max"):
-            value = options.get(name, 1)
-            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-                raise ConfigError(f"source {source!r}: {name} must be a number >= 0")
-        for name in ("retry_total", "block_size_mib"):
-            value = options.get(name, 1)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ConfigError(f"source {source!r}: {name} must be an integer >= 0")
+    Options = LiteLLMOptions
+    options: LiteLLMOptions
 
     # --- connection -------------------------------------------------------------------
 
@@ -212,7 +212,7 @@ class LiteLLMExtractor(Extractor):
             self._secrets[option] = resolve_secret(
                 self.name,
                 option,
-                self.options.get(option),
+                self.options.dsn,
                 lambda ref: base({**ref, "format": "dsn"}),
             )
         return super().secret(option)
@@ -239,10 +239,10 @@ class LiteLLMExtractor(Extractor):
         """A read-only, UTC session; connection trouble is retried with backoff."""
         dsn = self.secret("dsn").reveal()
         retrying = Retrying(
-            stop=stop_after_attempt(int(self.options.get("retry_total", 5)) + 1),
+            stop=stop_after_attempt(int(self.options.retry_total) + 1),
             wait=wait_exponential(
-                multiplier=float(self.options.get("retry_backoff_factor", 1.0)),
-                max=float(self.options.get("retry_backoff_max", 60.0)),
+                multiplier=float(self.options.retry_backoff_factor),
+                max=float(self.options.retry_backoff_max),
             ),
             retry=retry_if_exception(_transient),
             before_sleep=self._log_retry,
@@ -252,7 +252,7 @@ class LiteLLMExtractor(Extractor):
             conn = retrying(
                 psycopg.connect,
                 dsn,
-                connect_timeout=int(self.options.get("connect_timeout", 10)),
+                connect_timeout=int(self.options.connect_timeout),
                 # Timestamps are compared and printed in UTC, whatever the server's zone.
                 # JIT only slows a plain scan like this one.
                 options="-c timezone=UTC -c datestyle=ISO -c jit=off",
@@ -270,8 +270,7 @@ class LiteLLMExtractor(Extractor):
     # --- drift ------------------------------------------------------------------------
 
     def table_columns(self, conn: psycopg.Connection) -> dict[str, str]:
-        schema = self.options.get("schema", "public")
-        table = self.options.get("table", TABLE)
+        schema, table = self.options.schema, self.options.table
         rows = conn.execute(
             "SELECT column_name, data_type FROM information_schema.columns "
             "WHERE table_schema = %s AND table_name = %s",
@@ -301,10 +300,10 @@ class LiteLLMExtractor(Extractor):
                 f"; columns unknown to costbridge: {unknown} (a renamed column?)" if unknown else ""
             )
             raise SchemaDriftError(
-                f"schema drift in {self.options.get('table', TABLE)}: {'; '.join(problems)}{hint}",
+                f"schema drift in {self.options.table}: {'; '.join(problems)}{hint}",
                 source=self.name,
                 window=self.window,
-                record=f"{self.options.get('schema', 'public')}.{self.options.get('table', TABLE)}",
+                record=f"{self.options.schema}.{self.options.table}",
             )
         return unknown
 
@@ -312,7 +311,7 @@ class LiteLLMExtractor(Extractor):
 
     def copy_statement(self, types: Mapping[str, str]) -> sql.Composed:
         """``COPY (SELECT <cost columns> ...) TO STDOUT`` for the window, as CSV."""
-        schema, table = self.options.get("schema", "public"), self.options.get("table", TABLE)
+        schema, table = self.options.schema, self.options.table
 
         def col(name: str) -> sql.Composable:
             column = sql.Identifier(name)
@@ -377,7 +376,7 @@ class LiteLLMExtractor(Extractor):
                 raise self._error(FatalSourceError, f"reading {TABLE} failed: {exc}") from None
 
     def _batches(self, copy: psycopg.Copy) -> Iterator[Record]:
-        block = int(self.options.get("block_size_mib", 16)) << 20
+        block = int(self.options.block_size_mib) << 20
         reader = pacsv.open_csv(
             io.BufferedReader(_CopyStream(copy), buffer_size=1 << 20),
             read_options=pacsv.ReadOptions(column_names=list(COPY_COLUMNS), block_size=block),

@@ -26,9 +26,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
-from extractors.base import Extractor, Record, register
+from extractors.base import Extractor, Record
 from extractors.errors import FatalSourceError
 from extractors.landing import Reject
+from extractors.options import FileSourceOptions
 from extractors.schemas import OTEL_GENAI_SPANS, Dataset
 from extractors.secrets import SECRET_KEY_PATTERN
 from extractors.window import to_utc
@@ -184,14 +185,14 @@ def _lines(path: Path) -> Iterator[str]:
         yield from handle
 
 
-@register
 class OtelGenAiSpansExtractor(Extractor):
     type = "otel_genai_spans"
     datasets: ClassVar[dict[str, Dataset]] = {"spans": OTEL_GENAI_SPANS}
-    required_options = ("path",)
+    Options = FileSourceOptions
+    options: FileSourceOptions
 
     def extract(self, dataset: Dataset) -> Iterator[Record]:
-        root = Path(self.options["path"])
+        root = Path(self.options.path)
         if not root.exists():
             raise FatalSourceError(
                 f"span folder does not exist: {root}",
