@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import logging
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime
@@ -33,7 +34,7 @@ class Extractor:
     # Option value in ``datasets: [...]`` -> landing dataset.
     datasets: ClassVar[dict[str, Dataset]]
     # The options a source of this type takes, their types, defaults and rules.
-    Options: ClassVar[type[SourceOptions]] = SourceOptions
+    Options: ClassVar[builtins.type[SourceOptions]] = SourceOptions
 
     def __init__(self, source: SourceConfig, window: Window, secrets: SecretResolver | None = None):
         self.source = source
