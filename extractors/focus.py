@@ -260,7 +260,12 @@ class FocusExtractor(Extractor):
             line = 1
             # Per file, what became of every row; "in_window" per home day, so each day's
             # manifest can be checked on its own (warehouse.quarantine.unaccounted_file_rows).
-            tally = {"rows": 0, "in_window": {}, "other_windows": 0, "superseded": 0}
+            tally: dict[str, Any] = {
+                "rows": 0,
+                "in_window": {},
+                "other_windows": 0,
+                "superseded": 0,
+            }
             self.manifest_extra.setdefault(FOCUS_COST_AND_USAGE.name, {}).setdefault(
                 "source_files", {}
             )[f.name] = tally
@@ -285,7 +290,7 @@ class FocusExtractor(Extractor):
             ) from None
 
     def _row(
-        self, row: dict[str, Any], mapping, fixed, f: ExportFile, ref: str, tally: dict[str, int]
+        self, row: dict[str, Any], mapping, fixed, f: ExportFile, ref: str, tally: dict[str, Any]
     ) -> Iterator[Record]:
         """The row as a landing record or a Reject, or nothing when another run owns it.
 

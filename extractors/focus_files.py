@@ -154,6 +154,7 @@ def _open_quote(fs: fsspec.AbstractFileSystem, path: str) -> ExportFileError | N
     position, end = 0, len(data)
     while position < end:
         match = _FIELD.match(data, position)
+        assert match is not None  # the pattern matches an empty field too
         if match.group(0).startswith(b'"') and not match.group(1):
             line = data.count(b"\n", 0, match.start()) + 1
             return ExportFileError(

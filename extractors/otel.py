@@ -136,7 +136,9 @@ def other_resource_attributes(resource: Mapping[str, Any]) -> str | None:
 def span_record(span: Mapping[str, Any], resource: Mapping[str, Any], ref: str) -> dict[str, Any]:
     """One landing record from a span (OTLP or flat) and its resource's attributes."""
     attributes = otlp_attributes(span.get("attributes"))
-    context = span.get("context") if isinstance(span.get("context"), Mapping) else {}
+    context = span.get("context")
+    if not isinstance(context, Mapping):
+        context = {}
     record: dict[str, Any] = {
         "record_ref": ref,
         "trace_id": _hex_id(span.get("traceId") or span.get("trace_id") or context.get("trace_id")),
@@ -175,8 +177,10 @@ def spans_of_line(document: Any) -> Iterator[tuple[Mapping[str, Any], dict[str, 
                         raise ValueError("a span is not an object")
                     yield span, resource
         return
-    resource = document.get("resource") if isinstance(document.get("resource"), Mapping) else {}
-    yield document, otlp_attributes(resource.get("attributes", {}))
+    flat = document.get("resource")
+    if not isinstance(flat, Mapping):
+        flat = {}
+    yield document, otlp_attributes(flat.get("attributes", {}))
 
 
 def _lines(path: Path) -> Iterator[str]:
