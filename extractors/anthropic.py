@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import decimal
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from extractors.base import Extractor, Record, register
-from extractors.buckets import bucket_count, bucket_results, bucket_width_of
-from extractors.http import RETRY_OPTIONS, ApiClient, RetryPolicy, paginate_cursor
+from extractors.base import Extractor, Record
+from extractors.buckets import BucketApiOptions, bucket_results
+from extractors.http import ApiClient, RetryPolicy, paginate_cursor
 from extractors.landing import Reject
 from extractors.schemas import ANTHROPIC_COSTS, ANTHROPIC_USAGE_MESSAGES, Dataset
 from extractors.window import to_utc
@@ -151,50 +152,44 @@ def parse_costs_bucket(bucket: Any, *, where: str = "bucket") -> Iterator[dict[s
         }
 
 
-@register
+@dataclass(frozen=True, kw_only=True)
+class AnthropicOptions(BucketApiOptions):
+    usage_datasets: ClassVar[tuple[str, ...]] = USAGE_DATASETS
+
+
 class AnthropicExtractor(Extractor):
     type = "anthropic"
     datasets: ClassVar[dict[str, Dataset]] = {
         "usage_messages": ANTHROPIC_USAGE_MESSAGES,
         "costs": ANTHROPIC_COSTS,
     }
-    required_options = ("base_url",)
-    optional_options = ("page_limit", "bucket_width", *RETRY_OPTIONS)
-    secret_options = ("api_key",)
-    default_lookback_days = 3
-
-    @classmethod
-    def validate_options(cls, source: str, options: Mapping[str, Any]) -> None:
-        super().validate_options(source, options)
-        bucket_width_of(source, options, USAGE_DATASETS)
+    Options = AnthropicOptions
+    options: AnthropicOptions
 
     def client(self) -> ApiClient:
         return ApiClient(
             source=self.name,
             window=self.window,
-            base_url=self.options["base_url"],
+            base_url=self.options.base_url,
             headers={
                 "x-api-key": self.secret("api_key").reveal(),
                 "anthropic-version": API_VERSION,
             },
-            policy=RetryPolicy.from_options(self.options),
+            policy=RetryPolicy.from_options(self.source.options),
         )
 
     def extract(self, dataset: Dataset) -> Iterator[Record]:
         costs = dataset is ANTHROPIC_COSTS
         path = COSTS_PATH if costs else USAGE_PATH
         expected = COSTS_KEYS if costs else USAGE_KEYS
-        width = "1d" if costs else bucket_width_of(self.name, self.options, USAGE_DATASETS)
-        limit = PAGE_LIMITS[width]
+        width = "1d" if costs else self.options.bucket_width
         params = {
             "starting_at": rfc3339(self.window.start),
             "ending_at": rfc3339(self.window.end),
             "bucket_width": width,
             "group_by[]": COSTS_GROUP_BY if costs else USAGE_GROUP_BY,
             # The page limit counts buckets: a day is 24 of them at 1h.
-            "limit": min(
-                limit, int(self.options.get("page_limit", limit)), bucket_count(self.window, width)
-            ),
+            "limit": self.options.page_size(PAGE_LIMITS[width], self.window, width),
         }
         client = self.client()
         for number, page in enumerate(paginate_cursor(client, path, params, what=path), start=1):

@@ -6,12 +6,14 @@ and a ``results`` list; they differ only in how a bucket states its times.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from extractors.errors import ConfigError
 from extractors.landing import Reject
+from extractors.options import LOOKBACK_DAYS, PAGE_LIMIT, HttpSourceOptions, OneOf, option, secret
 from extractors.window import Window
 
 # Bucket widths the usage extractors request (option ``bucket_width``), in seconds. Both
@@ -52,29 +54,33 @@ def bucket_results(
         yield ref, start, end, result
 
 
-def bucket_width_of(source: str, options: Mapping[str, Any], usage_only: Iterable[str]) -> str:
-    """The ``bucket_width`` option of a source, checked: ``"1d"`` (default) or ``"1h"``.
+@dataclass(frozen=True, kw_only=True)
+class BucketApiOptions(HttpSourceOptions):
+    """A usage and cost API keyed by an admin key, read in daily (or hourly) buckets."""
 
-    Hourly buckets exist for usage only (the cost reports are daily), so a source
-    asking for ``1h`` must select only the datasets named in ``usage_only``.
-    """
-    width = options.get("bucket_width", DEFAULT_BUCKET_WIDTH)
-    if width not in BUCKET_WIDTHS:
-        raise ConfigError(
-            f"source {source!r}: option 'bucket_width' must be one of "
-            f"{sorted(BUCKET_WIDTHS)}, got {width!r}"
-        )
-    if width != DEFAULT_BUCKET_WIDTH:
-        usage = set(usage_only)
-        selected = options.get("datasets")
-        others = sorted(d for d in (selected or ["costs"]) if d not in usage)
+    api_key: Any = secret()
+    page_limit: int | None = option(None, PAGE_LIMIT)  # default: the API's largest page
+    bucket_width: str = option(DEFAULT_BUCKET_WIDTH, OneOf(tuple(BUCKET_WIDTHS)))
+    # The providers restate recent days; re-pull them by default.
+    lookback_days: int = option(3, LOOKBACK_DAYS)
+    # The datasets an hourly bucket width applies to: the cost reports are daily.
+    usage_datasets: ClassVar[tuple[str, ...]] = ()
+
+    def check(self, source: str) -> None:
+        if self.bucket_width == DEFAULT_BUCKET_WIDTH:
+            return
+        usage = set(self.usage_datasets)
+        others = sorted(d for d in (self.datasets or ["costs"]) if d not in usage)
         if others:
             raise ConfigError(
-                f"source {source!r}: bucket_width {width!r} applies to usage datasets only "
-                f"({sorted(usage)}); the cost reports are daily, so drop {others} from its "
-                "datasets"
+                f"source {source!r}: bucket_width {self.bucket_width!r} applies to usage "
+                f"datasets only ({sorted(usage)}); the cost reports are daily, so drop "
+                f"{others} from its datasets"
             )
-    return width
+
+    def page_size(self, largest: int, window: Window, width: str) -> int:
+        """Buckets per page: the API's largest, the option's, and no more than the window has."""
+        return min(largest, self.page_limit or largest, bucket_count(window, width))
 
 
 def bucket_count(window: Window, width: str) -> int:

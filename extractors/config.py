@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from extractors.errors import ConfigError
+from extractors.registry import extractor_class
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _VAR = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -54,8 +55,6 @@ def expand(value: Any, env: Mapping[str, str], where: str) -> Any:
 def parse_sources(
     document: Any, *, origin: str, env: Mapping[str, str] | None = None
 ) -> list[SourceConfig]:
-    from extractors.base import extractor_class  # the registry lives with the extractors
-
     env = os.environ if env is None else env
     if not isinstance(document, Mapping) or not isinstance(document.get("sources"), list):
         raise ConfigError(f"{origin}: expected a top-level 'sources:' list")

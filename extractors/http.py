@@ -29,14 +29,6 @@ log = logging.getLogger(__name__)
 USER_AGENT = "costbridge-extractors/0.1 (+https://github.com/costbridge)"
 # 529 is Anthropic's "overloaded", a transient answer like 503.
 RETRY_STATUSES = (429, 500, 502, 503, 504, 529)
-# Option names every API source accepts for its RetryPolicy.
-RETRY_OPTIONS = (
-    "retry_total",
-    "retry_backoff_factor",
-    "retry_backoff_max",
-    "retry_after_max",
-    "timeout",
-)
 
 
 @dataclass(frozen=True)
@@ -74,7 +66,7 @@ def make_retry(policy: RetryPolicy) -> Retry:
         backoff_factor=policy.backoff_factor,
         backoff_max=policy.backoff_max,
         respect_retry_after_header=True,
-        retry_after_max=policy.retry_after_max,  # type: ignore[arg-type]  (float is fine)
+        retry_after_max=policy.retry_after_max,  # type: ignore[arg-type]  # a float is fine
         # Return the last response instead of raising, so its body can go in the error.
         raise_on_status=False,
     )
@@ -172,6 +164,7 @@ class ApiClient:
         try:
             # stream: the body is read in _read, so a failure there is told apart from
             # one the session has already retried.
+            assert self.session is not None  # made in __post_init__
             return self.session.get(
                 url,
                 params=params,
@@ -249,7 +242,7 @@ def _error_text(response: requests.Response) -> str:
 
 def paginate_cursor(
     client: ApiClient, path: str, params: Mapping[str, Any], *, what: str, max_pages: int = 10_000
-) -> Iterator[dict[str, Any]]:
+) -> Iterator[Mapping[str, Any]]:
     """Yield the pages of a cursor-paged list.
 
     ``page`` = the previous answer's ``next_page``, for as long as ``has_more``.

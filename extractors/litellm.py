@@ -23,9 +23,12 @@ the granted columns, which is all this module needs.
 
 from __future__ import annotations
 
+import builtins
+import functools
 import io
 import logging
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -43,16 +46,29 @@ from tenacity import (
     wait_exponential,
 )
 
-from extractors.base import Extractor, Record, register
+from extractors.base import Extractor, Record
 from extractors.errors import (
-    ConfigError,
     FatalSourceError,
     RetriableSourceError,
     SchemaDriftError,
+    SourceError,
 )
 from extractors.landing import Reject
+from extractors.options import (
+    BACKOFF_FACTOR,
+    BLOCK_SIZE_MIB,
+    CONNECT_TIMEOUT,
+    LOOKBACK_DAYS,
+    RETRY_TOTAL,
+    SECONDS,
+    NonEmptyText,
+    SourceOptions,
+    option,
+    secret,
+)
 from extractors.schemas import LITELLM_SPEND_LOGS, TS, Dataset
 from extractors.secrets import Secret, env_resolver, resolve_secret, scrub
+from extractors.window import Window
 
 log = logging.getLogger(__name__)
 
@@ -169,38 +185,31 @@ def _transient(exc: BaseException) -> bool:
     return state == "" or state.startswith("08") or state in ("57P01", "57P03", "53300")
 
 
-@register
+def _failure(state: RetryCallState) -> str:
+    """The exception of the attempt that failed, as text."""
+    return str(state.outcome.exception() if state.outcome else "")
+
+
+@dataclass(frozen=True, kw_only=True)
+class LiteLLMOptions(SourceOptions):
+    dsn: Any = secret()
+    schema: str = option("public", NonEmptyText())
+    table: str = option(TABLE, NonEmptyText())
+    connect_timeout: int = option(10, CONNECT_TIMEOUT)
+    retry_total: int = option(5, RETRY_TOTAL)
+    retry_backoff_factor: float = option(1.0, BACKOFF_FACTOR)
+    retry_backoff_max: float = option(60.0, SECONDS)
+    block_size_mib: int = option(16, BLOCK_SIZE_MIB)  # of the CSV the COPY streams
+    # LiteLLM writes spend logs from an in-memory queue some seconds after a request
+    # ends, so a request started just before midnight can appear after the day's run.
+    lookback_days: int = option(1, LOOKBACK_DAYS)
+
+
 class LiteLLMExtractor(Extractor):
     type = "litellm"
     datasets: ClassVar[dict[str, Dataset]] = {"spend_logs": LITELLM_SPEND_LOGS}
-    secret_options = ("dsn",)
-    optional_options = (
-        "schema",
-        "table",
-        "connect_timeout",
-        "retry_total",
-        "retry_backoff_factor",
-        "retry_backoff_max",
-        "block_size_mib",
-    )
-    # LiteLLM writes spend logs from an in-memory queue some seconds after a request
-    # ends, so a request started just before midnight can appear after the day's run.
-    default_lookback_days = 1
-
-    @classmethod
-    def validate_options(cls, source: str, options: Mapping[str, Any]) -> None:
-        super().validate_options(source, options)
-        for name in ("schema", "table"):
-            if name in options and (not isinstance(options[name], str) or not options[name]):
-                raise ConfigError(f"source {source!r}: {name} must be a non-empty string")
-        for name in ("connect_timeout", "retry_backoff_factor", "retry_backoff_max"):
-            value = options.get(name, 1)
-            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-                raise ConfigError(f"source {source!r}: {name} must be a number >= 0")
-        for name in ("retry_total", "block_size_mib"):
-            value = options.get(name, 1)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ConfigError(f"source {source!r}: {name} must be an integer >= 0")
+    Options = LiteLLMOptions
+    options: LiteLLMOptions
 
     # --- connection -------------------------------------------------------------------
 
@@ -212,19 +221,21 @@ class LiteLLMExtractor(Extractor):
             self._secrets[option] = resolve_secret(
                 self.name,
                 option,
-                self.options.get(option),
+                self.options.dsn,
                 lambda ref: base({**ref, "format": "dsn"}),
             )
         return super().secret(option)
 
-    def _error(self, cls: type, message: str, record: str | None = None) -> Exception:
+    def _error(
+        self, kind: builtins.type[SourceError], message: str, record: str | None = None
+    ) -> SourceError:
         secrets = self.secret_values()
         for dsn in list(secrets):
             try:
-                secrets.append(conninfo_to_dict(dsn).get("password") or "")
+                secrets.append(str(conninfo_to_dict(dsn).get("password") or ""))
             except psycopg.ProgrammingError:
                 pass
-        return cls(scrub(message, secrets), source=self.name, window=self.window, record=record)
+        return kind(scrub(message, secrets), source=self.name, window=self.window, record=record)
 
     def _log_retry(self, state: RetryCallState) -> None:
         log.warning(
@@ -232,17 +243,17 @@ class LiteLLMExtractor(Extractor):
             self.name,
             state.attempt_number,
             state.next_action.sleep if state.next_action else 0.0,
-            self._error(RetriableSourceError, str(state.outcome.exception())).detail,
+            self._error(RetriableSourceError, _failure(state)).detail,
         )
 
     def connect(self) -> psycopg.Connection:
         """A read-only, UTC session; connection trouble is retried with backoff."""
         dsn = self.secret("dsn").reveal()
         retrying = Retrying(
-            stop=stop_after_attempt(int(self.options.get("retry_total", 5)) + 1),
+            stop=stop_after_attempt(int(self.options.retry_total) + 1),
             wait=wait_exponential(
-                multiplier=float(self.options.get("retry_backoff_factor", 1.0)),
-                max=float(self.options.get("retry_backoff_max", 60.0)),
+                multiplier=float(self.options.retry_backoff_factor),
+                max=float(self.options.retry_backoff_max),
             ),
             retry=retry_if_exception(_transient),
             before_sleep=self._log_retry,
@@ -252,7 +263,7 @@ class LiteLLMExtractor(Extractor):
             conn = retrying(
                 psycopg.connect,
                 dsn,
-                connect_timeout=int(self.options.get("connect_timeout", 10)),
+                connect_timeout=int(self.options.connect_timeout),
                 # Timestamps are compared and printed in UTC, whatever the server's zone.
                 # JIT only slows a plain scan like this one.
                 options="-c timezone=UTC -c datestyle=ISO -c jit=off",
@@ -270,8 +281,7 @@ class LiteLLMExtractor(Extractor):
     # --- drift ------------------------------------------------------------------------
 
     def table_columns(self, conn: psycopg.Connection) -> dict[str, str]:
-        schema = self.options.get("schema", "public")
-        table = self.options.get("table", TABLE)
+        schema, table = self.options.schema, self.options.table
         rows = conn.execute(
             "SELECT column_name, data_type FROM information_schema.columns "
             "WHERE table_schema = %s AND table_name = %s",
@@ -301,10 +311,10 @@ class LiteLLMExtractor(Extractor):
                 f"; columns unknown to costbridge: {unknown} (a renamed column?)" if unknown else ""
             )
             raise SchemaDriftError(
-                f"schema drift in {self.options.get('table', TABLE)}: {'; '.join(problems)}{hint}",
+                f"schema drift in {self.options.table}: {'; '.join(problems)}{hint}",
                 source=self.name,
                 window=self.window,
-                record=f"{self.options.get('schema', 'public')}.{self.options.get('table', TABLE)}",
+                record=f"{self.options.schema}.{self.options.table}",
             )
         return unknown
 
@@ -312,52 +322,12 @@ class LiteLLMExtractor(Extractor):
 
     def copy_statement(self, types: Mapping[str, str]) -> sql.Composed:
         """``COPY (SELECT <cost columns> ...) TO STDOUT`` for the window, as CSV."""
-        schema, table = self.options.get("schema", "public"), self.options.get("table", TABLE)
-
-        def col(name: str) -> sql.Composable:
-            column = sql.Identifier(name)
-            if types[name] == "timestamp with time zone":
-                return sql.SQL("({} AT TIME ZONE 'UTC')").format(column)
-            if name == "spend" and types[name] == "numeric":
-                return sql.SQL("{}::float8").format(column)  # LiteLLM's own type
-            if types[name] in _JSON:
-                return sql.SQL("{}::jsonb").format(column)
-            return column
-
-        meta = col("metadata")
-        exprs = [col(source) for source in _PLAIN.values()]
-        exprs[list(_PLAIN).index("request_tags")] = sql.SQL("{}::text").format(col("request_tags"))
-        exprs += [
-            col("spend"),
-            sql.SQL("{}::text").format(col("cache_hit")),
-            sql.SQL(
-                "coalesce({m}->'usage_object'->'prompt_tokens_details'->>'cached_tokens', "
-                "{m}->'usage_object'->>'cache_read_input_tokens')"
-            ).format(m=meta),
-            # {"key": value, ...} without the keys LiteLLM left empty, as jsonb_strip_nulls
-            # would make it, but by plain text concatenation: building jsonb costs more
-            # than the whole rest of the row. Values are jsonb text, so already escaped.
-            sql.SQL("'{{' || concat_ws(', ', {}) || '}}'").format(
-                sql.SQL(", ").join(
-                    sql.SQL("{} || nullif(({}->{})::text, 'null')").format(
-                        sql.Literal(f'"{k}": '), meta, sql.Literal(k)
-                    )
-                    for k in METADATA_KEYS
-                )
-            ),
-        ]
-        start, end = sql.Literal(_naive(self.window.start)), sql.Literal(_naive(self.window.end))
-        # A row's day is its startTime; a row without one is placed by its endTime so it
-        # reaches quarantine exactly once. Both branches can use LiteLLM's indexes.
-        where = sql.SQL(
-            "({st} >= {lo} AND {st} < {hi}) OR ({st} IS NULL AND {et} >= {lo} AND {et} < {hi})"
-        ).format(st=col("startTime"), et=col("endTime"), lo=start, hi=end)
         return sql.SQL(
             "COPY (SELECT {exprs} FROM {table} WHERE {where}) TO STDOUT (FORMAT csv)"
         ).format(
-            exprs=sql.SQL(", ").join(exprs),
-            table=sql.Identifier(schema, table),
-            where=where,
+            exprs=sql.SQL(", ").join(_copied(types)),
+            table=sql.Identifier(self.options.schema, self.options.table),
+            where=_in_window(types, self.window),
         )
 
     # --- the work ---------------------------------------------------------------------
@@ -377,21 +347,7 @@ class LiteLLMExtractor(Extractor):
                 raise self._error(FatalSourceError, f"reading {TABLE} failed: {exc}") from None
 
     def _batches(self, copy: psycopg.Copy) -> Iterator[Record]:
-        block = int(self.options.get("block_size_mib", 16)) << 20
-        reader = pacsv.open_csv(
-            io.BufferedReader(_CopyStream(copy), buffer_size=1 << 20),
-            read_options=pacsv.ReadOptions(column_names=list(COPY_COLUMNS), block_size=block),
-            parse_options=pacsv.ParseOptions(newlines_in_values=True),
-            convert_options=pacsv.ConvertOptions(
-                column_types=COPY_COLUMNS,
-                # PostgreSQL's CSV writes NULL unquoted and '' quoted: keep them apart.
-                null_values=[""],
-                true_values=["t"],
-                false_values=["f"],
-                strings_can_be_null=True,
-                quoted_strings_can_be_null=False,
-            ),
-        )
+        reader = _csv_reader(copy, block_size=int(self.options.block_size_mib) << 20)
         try:
             for batch in reader:
                 yield from self._split(batch)
@@ -411,6 +367,84 @@ class LiteLLMExtractor(Extractor):
             table = table.filter(pc.invert(failing))
         if table.num_rows:
             yield table
+
+
+def _column(types: Mapping[str, str], name: str) -> sql.Composable:
+    """A source column as the COPY reads it: naive UTC times, float spend, jsonb."""
+    column = sql.Identifier(name)
+    if types[name] == "timestamp with time zone":
+        return sql.SQL("({} AT TIME ZONE 'UTC')").format(column)
+    if name == "spend" and types[name] == "numeric":
+        return sql.SQL("{}::float8").format(column)  # LiteLLM's own type
+    if types[name] in _JSON:
+        return sql.SQL("{}::jsonb").format(column)
+    return column
+
+
+def _copied(types: Mapping[str, str]) -> list[sql.Composable]:
+    """The SELECT list, in the order of COPY_COLUMNS."""
+    meta = _column(types, "metadata")
+    exprs = [_column(types, source) for source in _PLAIN.values()]
+    exprs[list(_PLAIN).index("request_tags")] = sql.SQL("{}::text").format(
+        _column(types, "request_tags")
+    )
+    return [
+        *exprs,
+        _column(types, "spend"),
+        sql.SQL("{}::text").format(_column(types, "cache_hit")),
+        sql.SQL(
+            "coalesce({m}->'usage_object'->'prompt_tokens_details'->>'cached_tokens', "
+            "{m}->'usage_object'->>'cache_read_input_tokens')"
+        ).format(m=meta),
+        _metadata_ids(meta),
+    ]
+
+
+def _metadata_ids(meta: sql.Composable) -> sql.Composable:
+    """{"key": value, ...} of METADATA_KEYS without the keys LiteLLM left empty.
+
+    As jsonb_strip_nulls would make it, but by plain text concatenation: building jsonb
+    costs more than the whole rest of the row. Values are jsonb text, so already escaped.
+    """
+    return sql.SQL("'{{' || concat_ws(', ', {}) || '}}'").format(
+        sql.SQL(", ").join(
+            sql.SQL("{} || nullif(({}->{})::text, 'null')").format(
+                sql.Literal(f'"{k}": '), meta, sql.Literal(k)
+            )
+            for k in METADATA_KEYS
+        )
+    )
+
+
+def _in_window(types: Mapping[str, str], window: Window) -> sql.Composable:
+    """A row's day is its startTime; a row without one is placed by its endTime so it
+    reaches quarantine exactly once. Both branches can use LiteLLM's indexes."""
+    start, end = sql.Literal(_naive(window.start)), sql.Literal(_naive(window.end))
+    return sql.SQL(
+        "({st} >= {lo} AND {st} < {hi}) OR ({st} IS NULL AND {et} >= {lo} AND {et} < {hi})"
+    ).format(st=_column(types, "startTime"), et=_column(types, "endTime"), lo=start, hi=end)
+
+
+def _csv_reader(copy: psycopg.Copy, *, block_size: int) -> pacsv.CSVStreamingReader:
+    """Arrow batches of COPY_COLUMNS from the CSV that PostgreSQL's COPY streams."""
+    return pacsv.open_csv(
+        io.BufferedReader(_CopyStream(copy), buffer_size=1 << 20),
+        read_options=pacsv.ReadOptions(column_names=list(COPY_COLUMNS), block_size=block_size),
+        parse_options=pacsv.ParseOptions(newlines_in_values=True),
+        convert_options=pacsv.ConvertOptions(
+            column_types=COPY_COLUMNS,
+            # PostgreSQL's CSV writes NULL unquoted and '' quoted: keep them apart.
+            null_values=[""],
+            true_values=["t"],
+            false_values=["f"],
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+
+
+# Records why rows fail: ``check(failing, reason)`` with a reason built only if any does.
+Check = Callable[[pa.Array, Callable[[], pa.Array | str]], None]
 
 
 def to_landing(batch: pa.RecordBatch) -> tuple[pa.Table, pa.Array | None]:
@@ -434,47 +468,68 @@ def to_landing(batch: pa.RecordBatch) -> tuple[pa.Table, pa.Array | None]:
             both = pc.binary_join_element_wise(reasons, new, "; ")
             reasons = pc.coalesce(both, reasons, new)
 
-    def quoting(prefix: str, values: pa.Array) -> Callable[[], pa.Array]:
-        return lambda: pc.binary_join_element_wise(prefix, pc.cast(values, pa.string()), "")
-
     check(pc.is_null(batch["request_id"]), lambda: "missing required field request_id")
     check(pc.is_null(batch["started_at"]), lambda: "missing required field startTime")
-    spend = batch["spend"]
+    spend = _spend(batch["spend"], check)
+    _check_token_counts(batch, check)
+    is_hit = _cache_hit(batch["cache_hit"], check)
+    cached = _cached_tokens(batch["cached_tokens"], check)
+    return _landing_table(batch, spend=spend, cached=cached, is_hit=is_hit), reasons
+
+
+def _quoting(prefix: str, values: pa.Array) -> Callable[[], pa.Array]:
+    """A reason that quotes each row's value after ``prefix``."""
+    return lambda: pc.binary_join_element_wise(prefix, pc.cast(values, pa.string()), "")
+
+
+def _spend(spend: pa.Array, check: Check) -> pa.Array:
+    """LiteLLM's spend, null where it is not an amount the landing can hold."""
     check(pc.is_null(spend), lambda: "missing required field spend")
     bad_spend = pc.invert(pc.and_(pc.greater_equal(spend, 0.0), pc.less(spend, MAX_SPEND)))
-    check(bad_spend, quoting("spend is not an amount >= 0: ", spend))
+    check(bad_spend, _quoting("spend is not an amount >= 0: ", spend))
     if pc.any(pc.fill_null(bad_spend, False)).as_py():
         spend = pc.if_else(bad_spend, pa.scalar(None, pa.float64()), spend)
+    return spend
+
+
+def _check_token_counts(batch: pa.RecordBatch, check: Check) -> None:
     for name in ("prompt_tokens", "completion_tokens", "total_tokens"):
         values = batch[name]
-        check(pc.is_null(values), lambda name=name: f"missing required field {name}")
-        check(pc.less(values, 0), quoting(f"{name}: negative count ", values))
+        check(pc.is_null(values), functools.partial(str, f"missing required field {name}"))
+        check(pc.less(values, 0), _quoting(f"{name}: negative count ", values))
 
-    hit = batch["cache_hit"]
+
+def _cache_hit(hit: pa.Array, check: Check) -> pa.Array:
+    """``cache_hit`` as a boolean, null when LiteLLM did not say."""
     is_hit = pc.equal(hit, "True")  # what LiteLLM writes; anything else is checked below
     if not pc.all(pc.is_in(hit, _LITELLM_HIT)).as_py():
         hit = pc.utf8_lower(pc.utf8_trim_whitespace(hit))
         is_hit = pc.equal(hit, "true")
         check(
             pc.invert(pc.is_in(hit, pa.array(["true", "false", "none", ""]))),
-            quoting("cache_hit: not a boolean: ", hit),
+            _quoting("cache_hit: not a boolean: ", hit),
         )
     unknown = pc.or_kleene(pc.is_null(hit), pc.is_in(hit, pa.array(["", "None", "none"])))
-    is_hit = pc.if_else(unknown, None, is_hit)
+    return pc.if_else(unknown, None, is_hit)
 
-    cached = batch["cached_tokens"]
+
+def _cached_tokens(cached: pa.Array, check: Check) -> pa.Array:
+    """The cached-token count from the metadata (text), as integers."""
     is_count = pc.and_(pc.utf8_is_digit(cached), pc.less_equal(pc.utf8_length(cached), 18))
     if not pc.all(is_count).as_py():
-        check(pc.invert(is_count), quoting("cached_tokens in metadata: not a count: ", cached))
+        check(pc.invert(is_count), _quoting("cached_tokens in metadata: not a count: ", cached))
         cached = pc.if_else(pc.fill_null(is_count, False), cached, None)
-    cached = pc.cast(cached, pa.int64())
+    return pc.cast(cached, pa.int64())
 
-    n = batch.num_rows
+
+def _landing_table(
+    batch: pa.RecordBatch, *, spend: pa.Array, cached: pa.Array, is_hit: pa.Array
+) -> pa.Table:
     columns = {
         "record_ref": batch["request_id"],
         **{name: batch[name] for name in _PLAIN if name not in ("started_at", "ended_at")},
         "metadata": batch["metadata"],
-        "currency": pa.array([CURRENCY] * n, pa.string()),
+        "currency": pa.array([CURRENCY] * batch.num_rows, pa.string()),
         # The exact binary value of LiteLLM's float, rounded to the landing's 12 decimals.
         "spend": pc.cast(spend, LITELLM_SPEND_LOGS.schema.field("spend").type),
         "cached_prompt_tokens": cached,
@@ -482,7 +537,7 @@ def to_landing(batch: pa.RecordBatch) -> tuple[pa.Table, pa.Array | None]:
         "started_at": pc.cast(batch["started_at"], TS),
         "ended_at": pc.cast(batch["ended_at"], TS),
     }
-    return pa.table(columns), reasons
+    return pa.table(columns)
 
 
 def _naive(moment: datetime) -> datetime:

@@ -19,16 +19,18 @@ import csv
 import gzip
 import io
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-from extractors.base import Extractor, Record, register
+from extractors.base import Extractor, Record
 from extractors.drift import check_columns
-from extractors.errors import ConfigError, FatalSourceError
+from extractors.errors import FatalSourceError
 from extractors.landing import Reject
+from extractors.options import FileSourceOptions, PatternWithGroup, TimeZone, option
 from extractors.schemas import NVIDIA_SMI_GPU_SAMPLES, Dataset
 from extractors.window import to_utc
 
@@ -93,36 +95,21 @@ def _open_text(path: Path) -> io.TextIOBase:
     return path.open(encoding="utf-8-sig", newline="")
 
 
-@register
+@dataclass(frozen=True, kw_only=True)
+class NvidiaSmiOptions(FileSourceOptions):
+    hostname: str | None = None  # default: from the file name, by hostname_pattern
+    hostname_pattern: str = option(HOSTNAME_PATTERN, PatternWithGroup("hostname"))
+    timezone: str = option("UTC", TimeZone())  # of the timestamps nvidia-smi prints
+
+
 class NvidiaSmiExtractor(Extractor):
     type = "nvidia_smi"
     datasets: ClassVar[dict[str, Dataset]] = {"gpu_samples": NVIDIA_SMI_GPU_SAMPLES}
-    required_options = ("path",)
-    optional_options = ("hostname", "hostname_pattern", "timezone")
-
-    @classmethod
-    def validate_options(cls, source: str, options: Mapping[str, Any]) -> None:
-        super().validate_options(source, options)
-        try:
-            ZoneInfo(str(options.get("timezone", "UTC")))
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ConfigError(
-                f"source {source!r}: timezone must be an IANA name such as Europe/Berlin, "
-                f"got {options.get('timezone')!r}"
-            ) from None
-        try:
-            pattern = re.compile(options.get("hostname_pattern", HOSTNAME_PATTERN))
-        except re.error as exc:
-            raise ConfigError(
-                f"source {source!r}: hostname_pattern is not a regex: {exc}"
-            ) from None
-        if "hostname" not in pattern.groupindex:
-            raise ConfigError(
-                f"source {source!r}: hostname_pattern needs a (?P<hostname>...) group"
-            )
+    Options = NvidiaSmiOptions
+    options: NvidiaSmiOptions
 
     def extract(self, dataset: Dataset) -> Iterator[Record]:
-        root = Path(self.options["path"])
+        root = Path(self.options.path)
         if not root.exists():
             raise FatalSourceError(
                 f"nvidia-smi log folder does not exist: {root}",
@@ -138,9 +125,9 @@ class NvidiaSmiExtractor(Extractor):
                 )
 
     def _hostname(self, path: Path, name: str) -> str:
-        if self.options.get("hostname"):
-            return str(self.options["hostname"])
-        match = re.match(self.options.get("hostname_pattern", HOSTNAME_PATTERN), path.name)
+        if self.options.hostname:
+            return str(self.options.hostname)
+        match = re.match(self.options.hostname_pattern, path.name)
         if not match or not match["hostname"]:
             raise FatalSourceError(
                 "cannot tell the host from the file name; set the option hostname or "
@@ -153,7 +140,7 @@ class NvidiaSmiExtractor(Extractor):
 
     def _file(self, path: Path, name: str) -> Iterator[Record]:
         host = self._hostname(path, name)
-        zone = ZoneInfo(str(self.options.get("timezone", "UTC")))
+        zone = ZoneInfo(str(self.options.timezone))
         try:
             with _open_text(path) as handle:
                 lines = csv.reader(handle, skipinitialspace=True)

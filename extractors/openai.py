@@ -13,12 +13,13 @@ All are cursor-paged: ``page`` = previous ``next_page`` while ``has_more``.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from extractors.base import Extractor, Record, register
-from extractors.buckets import bucket_count, bucket_results, bucket_width_of
-from extractors.http import RETRY_OPTIONS, ApiClient, RetryPolicy, paginate_cursor
+from extractors.base import Extractor, Record
+from extractors.buckets import BucketApiOptions, bucket_results
+from extractors.http import ApiClient, RetryPolicy, paginate_cursor
 from extractors.landing import Reject
 from extractors.schemas import (
     OPENAI_COSTS,
@@ -125,7 +126,12 @@ def parse_costs_bucket(
         }
 
 
-@register
+@dataclass(frozen=True, kw_only=True)
+class OpenAIOptions(BucketApiOptions):
+    project_ids: list[str] | None = None  # default: every project of the organization
+    usage_datasets: ClassVar[tuple[str, ...]] = USAGE_DATASETS
+
+
 class OpenAIExtractor(Extractor):
     type = "openai"
     datasets: ClassVar[dict[str, Dataset]] = {
@@ -133,46 +139,27 @@ class OpenAIExtractor(Extractor):
         "usage_completions": OPENAI_USAGE_COMPLETIONS,
         "usage_embeddings": OPENAI_USAGE_EMBEDDINGS,
     }
-    required_options = ("base_url",)
-    optional_options = (
-        "project_ids",
-        "page_limit",
-        "bucket_width",
-        *RETRY_OPTIONS,
-    )
-    secret_options = ("api_key",)
-    default_lookback_days = 3
-
-    @classmethod
-    def validate_options(cls, source: str, options: Mapping[str, Any]) -> None:
-        super().validate_options(source, options)
-        bucket_width_of(source, options, USAGE_DATASETS)
-
-    @property
-    def bucket_width(self) -> str:
-        return bucket_width_of(self.name, self.options, USAGE_DATASETS)
+    Options = OpenAIOptions
+    options: OpenAIOptions
 
     def client(self) -> ApiClient:
         return ApiClient(
             source=self.name,
             window=self.window,
-            base_url=self.options["base_url"],
+            base_url=self.options.base_url,
             headers={"Authorization": f"Bearer {self.secret('api_key').reveal()}"},
-            policy=RetryPolicy.from_options(self.options),
+            policy=RetryPolicy.from_options(self.source.options),
         )
 
     def _params(self, limits: dict[str, int], group_by: list[str], width: str) -> dict[str, Any]:
-        limit = limits[width]
         return {
             "start_time": self.window.start_unix,
             "end_time": self.window.end_unix,
             "bucket_width": width,
             "group_by": group_by,
             # The page limit counts buckets: a day is 24 of them at 1h.
-            "limit": min(
-                limit, int(self.options.get("page_limit", limit)), bucket_count(self.window, width)
-            ),
-            "project_ids": self.options.get("project_ids"),
+            "limit": self.options.page_size(limits[width], self.window, width),
+            "project_ids": self.options.project_ids,
         }
 
     def extract(self, dataset: Dataset) -> Iterator[Record]:
@@ -185,7 +172,7 @@ class OpenAIExtractor(Extractor):
             path = USAGE_PATHS[dataset.name]
             expected = EMBEDDINGS_KEYS if embeddings else COMPLETIONS_KEYS
             group_by = list(_GROUPING) if embeddings else [*_GROUPING, "batch"]
-            params = self._params(USAGE_PAGE_LIMITS, group_by, self.bucket_width)
+            params = self._params(USAGE_PAGE_LIMITS, group_by, self.options.bucket_width)
         for number, page in enumerate(paginate_cursor(client, path, params, what=path), start=1):
             for bucket in page["data"]:
                 where = f"{path} page {number}"

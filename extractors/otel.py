@@ -26,9 +26,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
-from extractors.base import Extractor, Record, register
+from extractors.base import Extractor, Record
 from extractors.errors import FatalSourceError
 from extractors.landing import Reject
+from extractors.options import FileSourceOptions
 from extractors.schemas import OTEL_GENAI_SPANS, Dataset
 from extractors.secrets import SECRET_KEY_PATTERN
 from extractors.window import to_utc
@@ -135,7 +136,9 @@ def other_resource_attributes(resource: Mapping[str, Any]) -> str | None:
 def span_record(span: Mapping[str, Any], resource: Mapping[str, Any], ref: str) -> dict[str, Any]:
     """One landing record from a span (OTLP or flat) and its resource's attributes."""
     attributes = otlp_attributes(span.get("attributes"))
-    context = span.get("context") if isinstance(span.get("context"), Mapping) else {}
+    context = span.get("context")
+    if not isinstance(context, Mapping):
+        context = {}
     record: dict[str, Any] = {
         "record_ref": ref,
         "trace_id": _hex_id(span.get("traceId") or span.get("trace_id") or context.get("trace_id")),
@@ -174,8 +177,10 @@ def spans_of_line(document: Any) -> Iterator[tuple[Mapping[str, Any], dict[str, 
                         raise ValueError("a span is not an object")
                     yield span, resource
         return
-    resource = document.get("resource") if isinstance(document.get("resource"), Mapping) else {}
-    yield document, otlp_attributes(resource.get("attributes", {}))
+    flat = document.get("resource")
+    if not isinstance(flat, Mapping):
+        flat = {}
+    yield document, otlp_attributes(flat.get("attributes", {}))
 
 
 def _lines(path: Path) -> Iterator[str]:
@@ -184,14 +189,14 @@ def _lines(path: Path) -> Iterator[str]:
         yield from handle
 
 
-@register
 class OtelGenAiSpansExtractor(Extractor):
     type = "otel_genai_spans"
     datasets: ClassVar[dict[str, Dataset]] = {"spans": OTEL_GENAI_SPANS}
-    required_options = ("path",)
+    Options = FileSourceOptions
+    options: FileSourceOptions
 
     def extract(self, dataset: Dataset) -> Iterator[Record]:
-        root = Path(self.options["path"])
+        root = Path(self.options.path)
         if not root.exists():
             raise FatalSourceError(
                 f"span folder does not exist: {root}",

@@ -21,13 +21,15 @@ those present is the landed ``hostname``, and ``Hostname`` only when none is.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
-from extractors.base import Extractor, Record, register
-from extractors.errors import ConfigError, FatalSourceError
-from extractors.http import RETRY_OPTIONS, ApiClient, RetryPolicy
+from extractors.base import Extractor, Record
+from extractors.errors import FatalSourceError
+from extractors.http import ApiClient, RetryPolicy
 from extractors.landing import Reject
+from extractors.options import CHUNK_HOURS, STEP_SECONDS, HttpSourceOptions, SubsetOf, option
 from extractors.schemas import DCGM_GPU_METRICS, KUBE_NODE_INFO, Dataset
 
 QUERY_RANGE = "/api/v1/query_range"
@@ -168,51 +170,37 @@ def parse_node_info(
         }
 
 
-@register
+@dataclass(frozen=True, kw_only=True)
+class PrometheusOptions(HttpSourceOptions):
+    step_seconds: int = option(300, STEP_SECONDS)
+    chunk_hours: float = option(24, CHUNK_HOURS)  # of one query; see chunk_length
+    metrics: list[str] | tuple[str, ...] = option(METRICS, SubsetOf(METRICS))
+    selector: str = ""  # label matchers for every query, e.g. '{cluster="ml-gpu"}'
+
+
 class PrometheusDcgmExtractor(Extractor):
     type = "prometheus_dcgm"
     datasets: ClassVar[dict[str, Dataset]] = {
         "gpu_metrics": DCGM_GPU_METRICS,
         "node_info": KUBE_NODE_INFO,
     }
-    required_options = ("base_url",)
-    optional_options = (
-        "step_seconds",
-        "chunk_hours",
-        "metrics",
-        "selector",
-        *RETRY_OPTIONS,
-    )
-
-    @classmethod
-    def validate_options(cls, source: str, options: Mapping[str, Any]) -> None:
-        super().validate_options(source, options)
-        step = options.get("step_seconds", 300)
-        if not isinstance(step, int) or step <= 0:
-            raise ConfigError(
-                f"source {source!r}: step_seconds must be a positive integer, got {step!r}"
-            )
-        hours = options.get("chunk_hours", 24)
-        if not isinstance(hours, int | float) or hours <= 0:
-            raise ConfigError(f"source {source!r}: chunk_hours must be positive, got {hours!r}")
-        unknown = set(options.get("metrics", METRICS)) - set(METRICS)
-        if unknown:
-            raise ConfigError(f"source {source!r}: unknown metrics {sorted(unknown)}")
+    Options = PrometheusOptions
+    options: PrometheusOptions
 
     def extract(self, dataset: Dataset) -> Iterator[Record]:
-        step = int(self.options.get("step_seconds", 300))
-        length = chunk_length(step, float(self.options.get("chunk_hours", 24)))
-        selector = self.options.get("selector", "")  # e.g. '{cluster="ml-gpu"}'
+        step = int(self.options.step_seconds)
+        length = chunk_length(step, float(self.options.chunk_hours))
+        selector = self.options.selector
         client = ApiClient(
             source=self.name,
             window=self.window,
-            base_url=self.options["base_url"],
-            policy=RetryPolicy.from_options(self.options),
+            base_url=self.options.base_url,
+            policy=RetryPolicy.from_options(self.source.options),
         )
         if dataset is KUBE_NODE_INFO:
             yield from self._node_info(client, step=step, length=length, selector=selector)
             return
-        for metric in self.options.get("metrics", METRICS):
+        for metric in self.options.metrics:
             for chunk in self.window.chunks(length):
                 # query_range is inclusive at both ends; parse_matrix drops the end sample.
                 params = {

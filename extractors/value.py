@@ -15,10 +15,11 @@ from typing import Any, ClassVar
 
 import pyarrow.parquet as pq
 
-from extractors.base import Extractor, Record, register
+from extractors.base import Extractor, Record
 from extractors.drift import check_columns
 from extractors.errors import FatalSourceError
 from extractors.landing import Reject
+from extractors.options import FileSourceOptions
 from extractors.schemas import VALUE_FEATURE_KPIS, Dataset
 
 COLUMNS = ("date", "feature_id", "active_users", "conversions", "revenue", "currency")
@@ -48,14 +49,14 @@ def _rows(path: Path) -> tuple[list[str], Iterator[dict[str, Any]]]:
     return list(reader.fieldnames or []), rows()
 
 
-@register
 class ValueFileExtractor(Extractor):
     type = "value_file"
     datasets: ClassVar[dict[str, Dataset]] = {"feature_kpis": VALUE_FEATURE_KPIS}
-    required_options = ("path",)
+    Options = FileSourceOptions
+    options: FileSourceOptions
 
     def extract(self, dataset: Dataset) -> Iterator[Record]:
-        root = Path(self.options["path"])
+        root = Path(self.options.path)
         if not root.is_dir():
             raise FatalSourceError(
                 f"value folder does not exist: {root}",
