@@ -33,9 +33,6 @@ class BadRequest(Exception):
     """A request the real API would refuse with 400; message is the API's text."""
 
 
-# -- shared helpers ---------------------------------------------------------
-
-
 def one(params: Params, name: str, default: str | None = None) -> str | None:
     values = params.get(name) or params.get(f"{name}[]")
     return values[-1] if values else default
@@ -167,8 +164,6 @@ def paged_buckets(
     }
 
 
-# -- OpenAI -----------------------------------------------------------------
-
 OPENAI_USAGE_DIMS = {
     "completions": ["project_id", "user_id", "api_key_id", "model", "batch"],
     "embeddings": ["project_id", "user_id", "api_key_id", "model"],
@@ -257,8 +252,6 @@ def openai_costs(org: DemoOrg, params: Params) -> Response:
     return 200, {"object": "page"} | body
 
 
-# -- Anthropic --------------------------------------------------------------
-
 ANTHROPIC_USAGE_DIMS = ["api_key_id", "workspace_id", "model", "service_tier", "context_window"]
 ANTHROPIC_COST_DIMS = ["workspace_id", "description"]
 
@@ -341,8 +334,6 @@ def anthropic_costs(org: DemoOrg, params: Params) -> Response:
 
     return 200, paged_buckets(params, bucket_edges(start, end, 86400, snap=True), limit, bucket)
 
-
-# -- Prometheus -------------------------------------------------------------
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h|d|w|y)$")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}

@@ -69,6 +69,7 @@ def _airflow(env: dict[str, str], *args: str, log: Path, show_progress: bool = F
         ) as proc,
     ):
         run_state = None
+        assert proc.stdout is not None  # stdout=PIPE
         for line in proc.stdout:
             fh.write(line)
             if not show_progress:
@@ -106,7 +107,7 @@ def _spend_today(path: Path) -> str:
         total, currency, as_of = con.execute(
             "select sum(estimated_cost), max(reporting_currency), max(as_of_at)"
             " from mart_ops__spend_today"
-        ).fetchone()
+        ).fetchone() or (None, None, None)
     if total is None:
         return "no usage landed today yet"
     moment = as_of.astimezone(UTC)

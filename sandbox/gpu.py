@@ -223,7 +223,7 @@ def series(
     minutes = ((times % 86400) // 60).astype(int)
     out = []
     for gpu in cluster_gpus(org):
-        grouped: dict[tuple, list[tuple[float, float]]] = {}
+        grouped: dict[tuple[str, str] | None, list[tuple[float, float]]] = {}
         for d in np.unique(days):
             day = date(1970, 1, 1) + timedelta(days=int(d))
             base = gpu_day(org, gpu, day)

@@ -168,9 +168,6 @@ def _create_indexes(conn: psycopg.Connection) -> None:
     conn.execute(f'ANALYZE "{TABLE}"')
 
 
-# -- the catalogue as arrays indexed by api key ------------------------------------
-
-
 def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -228,7 +225,8 @@ class KeyCatalogue:
             {**k, "model": model_on(k["model"], k.get("model_switches"), day)}
             for k in org["api_keys"]
         ]
-        weights, users, text = [], [], {name: [] for name in _KEY_TEXT}
+        weights, users = [], []
+        text: dict[str, list] = {name: [] for name in _KEY_TEXT}
         for k in keys:
             feature = features.get(k.get("feature"))
             f_users = int(feature["daily_users"]) if feature else 0
@@ -292,9 +290,6 @@ _KEY_TEXT: dict[str, Any] = {
     "metadata_prefix": _metadata_prefix,
     "requester_ip_address": lambda k, m, f: f"10.20.0.{int(_sha256(k['api_key_id'])[:2], 16)}",
 }
-
-
-# -- rows --------------------------------------------------------------------------
 
 
 def _s(values: np.ndarray | pa.Array) -> pa.Array:

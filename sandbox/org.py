@@ -137,8 +137,6 @@ class DemoOrg:
         with open(path or DEFAULT_PATH, encoding="utf-8") as fh:
             return cls(yaml.safe_load(fh))
 
-    # -- catalogue -----------------------------------------------------------
-
     @property
     def seed(self) -> int:
         return int(self.raw["seed"])
@@ -200,8 +198,6 @@ class DemoOrg:
         """Apps that trace their model calls as OpenTelemetry GenAI spans."""
         return self.raw.get("otel_apps") or []
 
-    # -- randomness ----------------------------------------------------------
-
     def rng(self, day: date | str, entity: str) -> np.random.Generator:
         """The RNG of one (day, entity): independent of any requested range."""
         text = f"{self.seed}:{day}:{entity}"
@@ -210,8 +206,6 @@ class DemoOrg:
 
     def noise(self, day: date, entity: str, sd: float = NOISE) -> float:
         return float(max(0.0, self.rng(day, entity).normal(1.0, sd)))
-
-    # -- traffic -------------------------------------------------------------
 
     def weekend_factor(self, feature: str) -> float:
         """Weekend share of weekday traffic for a user-driven feature (0.4-0.6)."""
@@ -243,8 +237,6 @@ class DemoOrg:
         anchor = self.demo_end - timedelta(days=1)
         return (1.0 + key.cost_growth_per_day) ** (day - anchor).days
 
-    # -- token usage ---------------------------------------------------------
-
     def key_usage(self, day: date) -> list[KeyUsage]:
         """Usage of every api key on one day (cached per day)."""
         cache_key = ("key_usage", day)
@@ -258,6 +250,8 @@ class DemoOrg:
     def _usage_of_key(self, key: ApiKey, day: date) -> list[KeyUsage]:
         rng = self.rng(day, f"key:{key.api_key_id}")
         if key.requests_per_user is not None:
+            if key.feature is None:
+                raise ValueError(f"api key {key.api_key_id}: requests_per_user needs a feature")
             base = self.active_users(key.feature, day) * key.requests_per_user
         else:
             base = float(key.requests_per_day or 0) * self.traffic_factor(key.feature, day)
@@ -296,8 +290,6 @@ class DemoOrg:
             )
         return out
 
-    # -- OpenAI --------------------------------------------------------------
-
     def openai_usage(self, day: date, kind: str) -> list[dict[str, Any]]:
         """Usage API results (fully grouped) for `completions` or `embeddings`."""
         want_embedding = kind == "embeddings"
@@ -328,7 +320,7 @@ class DemoOrg:
 
     def openai_cost_lines(self, day: date) -> list[dict[str, Any]]:
         """Costs API results per project and line_item, amounts in dollars."""
-        amounts: dict[tuple[str, str], float] = {}
+        amounts: dict[tuple[str | None, str], float] = {}
         for u in self.key_usage(day):
             if u.provider != "openai":
                 continue
@@ -351,8 +343,6 @@ class DemoOrg:
             {"project_id": p, "line_item": li, "amount": round(v, 10)}
             for (p, li), v in sorted(amounts.items())
         ]
-
-    # -- Anthropic -----------------------------------------------------------
 
     def anthropic_usage(self, day: date) -> list[dict[str, Any]]:
         """Usage report (messages) results grouped by key, workspace, model."""
@@ -393,7 +383,7 @@ class DemoOrg:
             ),
             ("output_tokens", "Output Tokens", "output"),
         ]
-        cents: dict[tuple[str, str, str, str], float] = {}
+        cents: dict[tuple[str | None, str, str, str], float] = {}
         for u in self.key_usage(day):
             if u.provider != "anthropic":
                 continue
@@ -421,8 +411,6 @@ class DemoOrg:
             }
             for (ws, desc, model, token_type), v in sorted(cents.items())
         ]
-
-    # -- value ---------------------------------------------------------------
 
     def value_kpis(self, day: date) -> list[dict[str, Any]]:
         """Daily business value per feature (revenue in the org currency)."""

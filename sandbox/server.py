@@ -67,7 +67,7 @@ def error_body(provider: str, status: int, message: str | None = None) -> dict[s
         kind, code = kinds.get(status, ("server_error", None))
         return {"error": {"message": message, "type": kind, "param": None, "code": code}}
     if provider == "anthropic":
-        kinds = {
+        anthropic_kinds = {
             400: "invalid_request_error",
             401: "authentication_error",
             404: "not_found_error",
@@ -76,10 +76,14 @@ def error_body(provider: str, status: int, message: str | None = None) -> dict[s
         }
         return {
             "type": "error",
-            "error": {"type": kinds.get(status, "api_error"), "message": message},
+            "error": {"type": anthropic_kinds.get(status, "api_error"), "message": message},
         }
-    kinds = {400: "bad_data", 422: "execution", 503: "unavailable"}
-    return {"status": "error", "errorType": kinds.get(status, "internal"), "error": message}
+    prometheus_kinds = {400: "bad_data", 422: "execution", 503: "unavailable"}
+    return {
+        "status": "error",
+        "errorType": prometheus_kinds.get(status, "internal"),
+        "error": message,
+    }
 
 
 # What a fault does to an answer. Status faults replace it with the provider's error;
@@ -245,7 +249,7 @@ class SandboxServer:
     @property
     def url(self) -> str:
         host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def stop(self) -> None:
         self._httpd.shutdown()
@@ -261,8 +265,6 @@ class SandboxServer:
     def log(self, entry: dict[str, Any]) -> None:
         with self._lock:
             self.requests.append(entry)
-
-    # -- dispatch ------------------------------------------------------------
 
     def respond(
         self, method: str, path: str, params: apis.Params, headers: Mapping[str, str]

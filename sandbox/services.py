@@ -150,17 +150,22 @@ class PostgresServer:
         """A libpq connection string; TCP connections need the role's password."""
         if user == SUPERUSER and password is None:
             password = self.superuser_password
-        params = {"host": self.host, "port": self.port, "dbname": dbname, "user": user}
+        params: dict[str, str | int] = {
+            "host": self.host,
+            "port": self.port,
+            "dbname": dbname,
+            "user": user,
+        }
         if password is not None:
             params["password"] = password
-        return make_conninfo(**params)
+        return make_conninfo("", **params)
 
     @property
     def superuser_dsn(self) -> str:
         return self.dsn()
 
     def create_role(self, name: str, password: str | None = None, *, login: bool = True) -> None:
-        options = sql.SQL("LOGIN" if login else "NOLOGIN")
+        options: sql.Composable = sql.SQL("LOGIN" if login else "NOLOGIN")
         if password is not None:
             options += sql.SQL(" PASSWORD {}").format(sql.Literal(password))
         with psycopg.connect(self.superuser_dsn, autocommit=True) as conn:

@@ -181,8 +181,11 @@ def forecast(daily: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         while cursor <= last:
             periods.append(("month", month_start(cursor), month_end(cursor)))
             cursor = month_end(cursor) + timedelta(days=1)
-        status, reason, frame, paths = OK, None, None, None
-        name = model_spec(training[team].to_numpy())[0]
+        status: str = OK
+        reason: str | None = None
+        frame: pd.DataFrame | None = None
+        paths: np.ndarray | None = None
+        name: str | None = model_spec(training[team].to_numpy())[0]
         if len(series) < MIN_TRAINING_DAYS:
             status, name = INSUFFICIENT, None
         else:
@@ -215,7 +218,7 @@ def forecast(daily: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
                 "forecast_days": steps.stop - steps.start,
                 "actual_to_date": actual,
             }
-            if frame is not None:
+            if frame is not None and paths is not None:
                 remainder = float(frame["point_forecast"].iloc[steps].sum())
                 totals = path_total(paths, steps)
                 row |= {
@@ -361,11 +364,8 @@ def _period_totals(total_errors: dict[int, float | None], horizon: int) -> dict:
             "worst_period_total_error": None,
         }
     last = max(total_errors)
-    errors = [
-        total_errors[n]
-        for n in range(last, MIN_TRAINING_DAYS - 1, -horizon)
-        if total_errors.get(n) is not None
-    ]
+    scored = (total_errors.get(n) for n in range(last, MIN_TRAINING_DAYS - 1, -horizon))
+    errors = [e for e in scored if e is not None]
     return {
         "period_total_tolerance": PERIOD_TOTAL_TOLERANCE,
         "periods_scored": len(errors),

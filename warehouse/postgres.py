@@ -161,7 +161,7 @@ def describe_failure(exc: BaseException, dsn: str | None = None) -> str:
     line = " ".join(" ".join(p.split()) for p in parts)
     password = conninfo_to_dict(dsn).get("password") if dsn else None
     if password:
-        line = line.replace(password, "***")
+        line = line.replace(str(password), "***")
     return line[:500]
 
 
