@@ -42,8 +42,9 @@ demo: install services ## Run the daily DAG through Airflow over the last 30 dem
 	$(PY) -m sandbox.demo
 
 .PHONY: test
-test: install services tools ## Lint (ruff) and run the test suite (installs what it needs first)
+test: install services tools ## Lint (ruff, sqlfluff) and run the test suite (installs what it needs first)
 	.venv/bin/ruff check .
+	$(MAKE) --no-print-directory lint-sql
 	$(PY) -m pytest -q --durations=15
 
 .PHONY: chaos
@@ -58,8 +59,11 @@ bench: install ## LiteLLM extractor vs raw COPY on one day (BENCH_ROWS=10000000;
 	$(PY) -m bench.litellm_extract --rows-per-day $(BENCH_ROWS)
 
 .PHONY: lint
-lint: install ## ruff (with Airflow AIR3 rules)
+lint: install ## ruff check (with Airflow AIR3 rules), ruff format --check, mypy, sqlfluff
 	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/mypy
+	$(MAKE) --no-print-directory lint-sql
 
 # The dbt templater compiles the project, so sqlfluff needs the variables dbt
 # needs: a scratch warehouse file and landing root (nothing is read from them).

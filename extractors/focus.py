@@ -121,9 +121,6 @@ def _midnight(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
-# --- the extractor -------------------------------------------------------------------
-
-
 @dataclass(frozen=True, kw_only=True)
 class FocusOptions(FileSourceOptions):
     focus_version: str | None = None  # default: told by the columns

@@ -211,8 +211,6 @@ class LiteLLMExtractor(Extractor):
     Options = LiteLLMOptions
     options: LiteLLMOptions
 
-    # --- connection -------------------------------------------------------------------
-
     def secret(self, option: str) -> Secret:
         # Ask the resolver for a whole DSN: from an Airflow Connection it is built from
         # the host, port, login, password and schema fields, not just the password.
@@ -278,8 +276,6 @@ class LiteLLMExtractor(Extractor):
         conn.read_only = True
         return conn
 
-    # --- drift ------------------------------------------------------------------------
-
     def table_columns(self, conn: psycopg.Connection) -> dict[str, str]:
         schema, table = self.options.schema, self.options.table
         rows = conn.execute(
@@ -318,8 +314,6 @@ class LiteLLMExtractor(Extractor):
             )
         return unknown
 
-    # --- the query --------------------------------------------------------------------
-
     def copy_statement(self, types: Mapping[str, str]) -> sql.Composed:
         """``COPY (SELECT <cost columns> ...) TO STDOUT`` for the window, as CSV."""
         return sql.SQL(
@@ -329,8 +323,6 @@ class LiteLLMExtractor(Extractor):
             table=sql.Identifier(self.options.schema, self.options.table),
             where=_in_window(types, self.window),
         )
-
-    # --- the work ---------------------------------------------------------------------
 
     def extract(self, dataset: Dataset) -> Iterator[Record]:
         with self.connect() as conn:

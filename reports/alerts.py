@@ -151,9 +151,6 @@ class DeliveryError(Exception):
         self.retry_after = retry_after
 
 
-# --------------------------------------------------------------------------- the mart
-
-
 def read_alerts(warehouse: Path) -> list[Alert]:
     """Every alert in the published mart, oldest first."""
     con = duckdb.connect(str(warehouse), read_only=True)
@@ -186,9 +183,6 @@ def routes(alerts: Iterable[Alert]) -> Iterator[tuple[Alert, str, str]]:
                 if key not in seen:
                     seen.add(key)
                     yield alert, channel, destination
-
-
-# --------------------------------------------------------------------------- the delivery log
 
 
 def delivery_log_path(ops_dir: Path) -> Path:
@@ -344,9 +338,6 @@ def _one_delivery_run(ops_dir: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-# --------------------------------------------------------------------------- Connections
-
-
 def airflow_connection(conn_id: str):
     """The Airflow Connection `conn_id` (metadata DB in a task, AIRFLOW_CONN_<ID> anywhere),
     or None when it is not defined."""
@@ -388,9 +379,6 @@ def webhook_url(conn) -> str:
 
 def _truthy(value) -> bool:
     return str(value).strip().lower() in {"1", "true", "yes", "on"}
-
-
-# --------------------------------------------------------------------------- messages
 
 
 def _figure(value) -> str:
@@ -451,9 +439,6 @@ def webhook_payload(alert: Alert) -> dict:
             },
         ],
     }
-
-
-# --------------------------------------------------------------------------- transports
 
 
 def _retrying(policy: RetryPolicy) -> tenacity.Retrying:
@@ -535,9 +520,6 @@ def post_webhook(conn, alert: Alert, policy: RetryPolicy) -> None:
         retriable=response.status_code == 429 or response.status_code >= 500,
         retry_after=float(retry_after) if retry_after and retry_after.isdigit() else None,
     )
-
-
-# --------------------------------------------------------------------------- delivery
 
 
 def deliver_alerts(
@@ -672,9 +654,6 @@ def baseline_alerts(warehouse: Path, ops_dir: Path, before: date) -> int:
                 book.record(alert, channel, destination, 0, None, status="skipped")
                 count += 1
     return count
-
-
-# --------------------------------------------------------------------------- CLI
 
 
 def _settings(home: str | None):

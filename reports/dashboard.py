@@ -167,9 +167,6 @@ def _template(name: str):
     return env.get_template(name)
 
 
-# -- collecting the figures ---------------------------------------------------------
-
-
 def collect(marts: PublishedMarts, intraday_file: Path | None = None) -> Dashboard | None:
     """The dashboard's figures, tables and charts; None while no day is final."""
     status = marts.status()
@@ -430,9 +427,6 @@ def read_spend_today(intraday_file: Path) -> SpendToday:
         by_team={r["team"]: r["estimated_cost"] for r in rows},
         currency=rows[0]["reporting_currency"],
     )
-
-
-# -- charts -------------------------------------------------------------------------
 
 
 def _colour(board: Dashboard, team: str) -> str:

@@ -355,9 +355,6 @@ def _backtest_text(b: dict | None) -> str:
     return text
 
 
-# --------------------------------------------------------------------------- charts
-
-
 def _spend_chart(daily, budget, forecast, period, month, words, currency, next_budget) -> Chart:
     """Cumulative spend of the period against its budget; the forecast band at the month's
     end when the month is still open, else the next month's forecast beside it."""

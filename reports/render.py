@@ -127,9 +127,6 @@ def close(fig) -> None:
     plt.close(fig)
 
 
-# --------------------------------------------------------------------------- the archive
-
-
 def reports_root(home: Path) -> Path:
     return Path(home) / "reports"
 

@@ -121,9 +121,6 @@ def plan_as_of(params: dict[str, Any] | None, interval_end: datetime | None) -> 
     return AsOf(floor_hour(moment))
 
 
-# --- sources ------------------------------------------------------------------------------
-
-
 def _raw_sources(settings: Settings) -> list[dict[str, Any]]:
     """The sources file's entries, ``${VAR}``s unexpanded (listing needs no secret)."""
     import yaml
@@ -182,9 +179,6 @@ def intraday_source(source):
     if source.type in HOURLY_BUCKETS:
         options["bucket_width"] = "1h"
     return SourceConfig(source.name, source.type, options)
-
-
-# --- the steps ------------------------------------------------------------------------------
 
 
 def extract(settings: Settings, source_name: str, as_of: AsOf, secrets=None) -> dict:
@@ -345,9 +339,6 @@ def run_intraday(
     next_file = build(settings, as_of, run_id)
     validate_marts(settings, as_of, next_file, run_id)
     return {**publish(settings, as_of, next_file, run_id), "sources": extracted}
-
-
-# --- the reader's rule --------------------------------------------------------------------
 
 
 def superseded(spend_date: date, daily_warehouse: Path) -> bool:

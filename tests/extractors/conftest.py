@@ -99,9 +99,6 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 FAST = {"retry_total": 3, "retry_backoff_factor": 0.01, "retry_backoff_max": 0.05}
 
 
-# -- the sandbox's provider doubles, shared by the API source tests ------------------
-
-
 @pytest.fixture(scope="module")
 def org():
     from sandbox.org import DemoOrg

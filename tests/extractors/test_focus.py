@@ -242,9 +242,6 @@ def test_invoice_id_and_token_sku_columns_land_where_the_export_has_them(tmp_pat
     assert json.loads(landed_rows[0]["sku_price_details"]) == json.loads(details)
 
 
-# --- files that cannot be read: the error names the file, the line and the cause --------
-
-
 def _cut(path: Path, keep) -> None:
     data = path.read_bytes()
     path.write_bytes(data[: keep(data)])

@@ -275,8 +275,6 @@ def test_a_provider_export_that_is_not_focus_is_a_clear_error(tmp_path):
         run(tmp_path, cur.parent, date(2026, 10, 4), date(2026, 10, 5))
 
 
-# --- real public exports, when ../shared/realdata is present --------------------------
-
 from tests.conftest import REALDATA  # noqa: E402  (honours COSTBRIDGE_REALDATA in a worktree)
 
 needs_realdata = pytest.mark.skipif(

@@ -174,8 +174,6 @@ def test_header_and_unit_parsing():
     assert reading("70.50", "W", "power.draw") == "70.50"
 
 
-# --- the real DCGM exporter scrape, when ../shared/realdata is present ---------------
-
 REALDATA = Path(__file__).parents[2].parent / "shared" / "realdata"
 SCRAPE = REALDATA / "dcgm_exporter_scrape_fixture" / "metrics_excerpt.prom"
 _SAMPLE = re.compile(r"^(?P<name>[A-Za-z_:][A-Za-z0-9_:]*)\{(?P<labels>.*)\}\s+(?P<value>\S+)$")

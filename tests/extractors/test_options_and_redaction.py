@@ -129,9 +129,6 @@ def test_a_single_number_timeout_is_connect_and_read():
     assert RetryPolicy.from_options({"timeout": [3, 60]}).timeout == (3.0, 60.0)
 
 
-# --- credentials in URLs ---------------------------------------------------------------
-
-
 def test_redact_url_removes_userinfo_and_credential_query_values():
     assert redact_url(f"https://user:{CANARY}@host/v1?api_key=k&limit=2") == (
         "https://***@host/v1?api_key=***&limit=2"

@@ -120,9 +120,6 @@ def copy_home(base: Path, target: Path) -> Home:
     )
 
 
-# --- the provider's export -----------------------------------------------------------
-
-
 def read_export(path: Path) -> list[dict[str, str]]:
     with open(path, encoding="utf-8", newline="") as fh:
         return list(csv.DictReader(fh))
@@ -159,9 +156,6 @@ def billed_by_day(rows: list[dict[str, str]]) -> dict[date, Decimal]:
 def month_file(focus: Path, month: str) -> Path:
     (path,) = focus.glob(f"*-{month}-*.csv")
     return path
-
-
-# --- what the warehouse says ---------------------------------------------------------
 
 
 def _settled(value: object) -> object:

@@ -61,9 +61,6 @@ def refused(tmp_path: Path, match: str, error=FatalSourceError) -> FatalSourceEr
     return caught.value
 
 
-# --- files ---------------------------------------------------------------------------
-
-
 def test_truncated_file(tmp_path, chaos):
     path = write_csv(tmp_path / "export" / "bill.csv", [row(4, "1.00"), row(5, "2.00")])
     data = path.read_bytes()
@@ -114,9 +111,6 @@ def test_invalid_json(tmp_path, chaos):
     chaos("bad input", "invalid JSON line in an OTel span file", **counts(summary), published="n/a")
 
 
-# --- money -----------------------------------------------------------------------------
-
-
 def test_negative_cost_lands(tmp_path, chaos):
     write_csv(tmp_path / "export" / "bill.csv", [row(4, "-12.50", ChargeCategory="Credit")])
     summary = run(tmp_path, tmp_path / "export")
@@ -159,9 +153,6 @@ def test_unknown_currency_is_quarantined_or_visible(tmp_path, chaos):
     assert sorted(landed) == ["USD", "XTS"]
     assert summary["rows_in"] == summary["rows_loaded"] + summary["rows_quarantined"] == 3
     chaos("bad input", "currency 'US$' and 'XTS'", **counts(summary), published="n/a")
-
-
-# --- encodings and bytes -----------------------------------------------------------------
 
 
 def test_byte_order_mark(tmp_path, chaos):
@@ -228,9 +219,6 @@ def test_sql_quotes_and_newlines_in_tags_round_trip(tmp_path, chaos):
     chaos("bad input", "Tags with SQL, quotes and newlines", **counts(summary), published="n/a")
 
 
-# --- rows and columns --------------------------------------------------------------------
-
-
 def test_duplicate_rows_in_one_file_both_land(tmp_path, chaos):
     # FOCUS has no row id: two identical lines are two charges of the bill.
     rows = [row(4, "1.00"), row(4, "1.00"), row(5, "2.00")]
@@ -270,9 +258,6 @@ def test_renamed_missing_and_extra_columns_are_schema_drift(tmp_path, chaos, cha
     error = refused(tmp_path, match, SchemaDriftError)
     assert "bill.csv" in str(error)
     chaos("bad input", f"{change} column", rows_in=1, loaded=0, quarantined=0, published="held")
-
-
-# --- paths -------------------------------------------------------------------------------
 
 
 def test_costbridge_home_with_quotes_in_its_path(tmp_path, chaos):

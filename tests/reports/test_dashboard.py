@@ -236,9 +236,6 @@ def test_each_role_reads_its_own_words(loaded, month_warehouse):
     assert "Cost per 1k tokens" in driver.find_element("id", "panel-engineering").text
 
 
-# -- what the page says about the data -------------------------------------------------
-
-
 def _private_home(month_home: Path, tmp_path: Path) -> Settings:
     home = tmp_path / "home"
     (home / "warehouse").mkdir(parents=True)

@@ -407,8 +407,6 @@ def test_prometheus_serves_kube_node_info_naming_the_billed_instances(api, org):
     assert all(s["metric"]["Hostname"].startswith("nvidia-dcgm-exporter-") for s in dcgm)
 
 
-# -- the fault layer ---------------------------------------------------------------
-
 COSTS_PAGE_2 = {"start_time": START, "end_time": START + 3 * DAY, "limit": 1}
 
 
