@@ -22,9 +22,10 @@ from extractors.errors import (
     SchemaDriftError,
     SourceError,
 )
-from extractors.landing import ensure_schema_files, land
+from extractors.landing import land
 from extractors.secrets import SecretRef, SecretResolver, env_resolver
-from extractors.window import Window
+from landing.layout import ensure_schema_files
+from landing.window import Window
 
 __all__ = [
     "ConfigError",

@@ -14,9 +14,9 @@ from extractors.config import SourceConfig
 from extractors.drift import check_columns
 from extractors.errors import ConfigError, redact_urls
 from extractors.landing import LandingResult, Reject, land
-from extractors.schemas import Dataset
 from extractors.secrets import Secret, SecretRef, SecretResolver, resolve_secret
-from extractors.window import Window
+from landing.schemas import Dataset
+from landing.window import Window
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from extractors.errors import ConfigError
 from extractors.landing import Reject
-from extractors.window import Window
+from landing.window import Window
 
 # Bucket widths the usage extractors request (option ``bucket_width``), in seconds. Both
 # APIs also offer 1m; nothing here needs it, and a minute grid would multiply the rows 60x.

@@ -44,6 +44,7 @@ from tenacity import (
 )
 
 from extractors.base import Extractor, Record, register
+from extractors.coerce import RejectReasons
 from extractors.errors import (
     ConfigError,
     FatalSourceError,
@@ -51,8 +52,8 @@ from extractors.errors import (
     SchemaDriftError,
 )
 from extractors.landing import Reject
-from extractors.schemas import LITELLM_SPEND_LOGS, TS, Dataset
 from extractors.secrets import Secret, env_resolver, resolve_secret, scrub
+from landing.schemas import LITELLM_SPEND_LOGS, TS, Dataset
 
 log = logging.getLogger(__name__)
 
@@ -419,20 +420,8 @@ def to_landing(batch: pa.RecordBatch) -> tuple[pa.Table, pa.Array | None]:
     Reasons read like the row-wise coercer's, so quarantine reads the same for every
     source; a reason quotes no more than the offending value.
     """
-    reasons: pa.Array | None = None
-
-    # Reason texts are built only for a batch with a failing row: most have none.
-    def check(failing: pa.Array, reason: Callable[[], pa.Array | str]) -> None:
-        nonlocal reasons
-        failing = pc.fill_null(failing, False)
-        if not pc.any(failing).as_py():
-            return
-        new = pc.if_else(failing, reason(), pa.scalar(None, pa.string()))
-        if reasons is None:
-            reasons = new
-        else:
-            both = pc.binary_join_element_wise(reasons, new, "; ")
-            reasons = pc.coalesce(both, reasons, new)
+    reasons = RejectReasons(separator="; ")
+    check = reasons.check
 
     def quoting(prefix: str, values: pa.Array) -> Callable[[], pa.Array]:
         return lambda: pc.binary_join_element_wise(prefix, pc.cast(values, pa.string()), "")
@@ -482,7 +471,7 @@ def to_landing(batch: pa.RecordBatch) -> tuple[pa.Table, pa.Array | None]:
         "started_at": pc.cast(batch["started_at"], TS),
         "ended_at": pc.cast(batch["ended_at"], TS),
     }
-    return pa.table(columns), reasons
+    return pa.table(columns), reasons.array
 
 
 def _naive(moment: datetime) -> datetime:

@@ -20,7 +20,7 @@ from extractors.base import Extractor, Record, register
 from extractors.buckets import bucket_count, bucket_results, bucket_width_of
 from extractors.http import RETRY_OPTIONS, ApiClient, RetryPolicy, paginate_cursor
 from extractors.landing import Reject
-from extractors.schemas import (
+from landing.schemas import (
     OPENAI_COSTS,
     OPENAI_USAGE_COMPLETIONS,
     OPENAI_USAGE_EMBEDDINGS,

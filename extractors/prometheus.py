@@ -28,7 +28,7 @@ from extractors.base import Extractor, Record, register
 from extractors.errors import ConfigError, FatalSourceError
 from extractors.http import RETRY_OPTIONS, ApiClient, RetryPolicy
 from extractors.landing import Reject
-from extractors.schemas import DCGM_GPU_METRICS, KUBE_NODE_INFO, Dataset
+from landing.schemas import DCGM_GPU_METRICS, KUBE_NODE_INFO, Dataset
 
 QUERY_RANGE = "/api/v1/query_range"
 METRICS = (
