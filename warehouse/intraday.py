@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from expectations.result import GateFailed
+from landing.window import midnight
 from warehouse.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,7 @@ class AsOf:
 
     @property
     def start(self) -> datetime:
-        return datetime.combine(self.spend_date, datetime.min.time(), tzinfo=UTC)
+        return midnight(self.spend_date)
 
     @property
     def end(self) -> datetime:
