@@ -26,6 +26,8 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import Asset, Param, TriggerRule, dag, task
 
+from landing.window import Window
+
 PUBLISHED_MARTS = Asset("costbridge_published_marts")
 
 
@@ -86,42 +88,40 @@ def ai_finops_daily():
     @task(map_index_template="{{ source_name }}")
     def extract(source_name: str, window: dict) -> dict:
         from warehouse.airflow_secrets import airflow_secret_resolver
-        from warehouse.pipeline import DataWindow, extract
+        from warehouse.pipeline import extract
 
-        return extract(
-            _settings(), source_name, DataWindow.from_dict(window), airflow_secret_resolver
-        )
+        return extract(_settings(), source_name, Window.from_dict(window), airflow_secret_resolver)
 
     @task
     def validate_landing(window: dict, run_id=None) -> dict:
         from warehouse.airflow_tasks import run_gate
-        from warehouse.pipeline import DataWindow, validate_landing
+        from warehouse.pipeline import validate_landing
 
-        return run_gate(validate_landing, _settings(), DataWindow.from_dict(window), run_id)
+        return run_gate(validate_landing, _settings(), Window.from_dict(window), run_id)
 
     @task(pool="duckdb_writer")
     def build_warehouse(window: dict, run_id=None) -> str:
-        from warehouse.pipeline import DataWindow, build
+        from warehouse.pipeline import build
 
-        return build(_settings(), DataWindow.from_dict(window), run_id)
+        return build(_settings(), Window.from_dict(window), run_id)
 
     @task
     def validate_marts(window: dict, next_file: str, run_id=None) -> str:
         from warehouse.airflow_tasks import run_gate
-        from warehouse.pipeline import DataWindow, validate_marts
+        from warehouse.pipeline import validate_marts
 
-        run_gate(validate_marts, _settings(), DataWindow.from_dict(window), next_file, run_id)
+        run_gate(validate_marts, _settings(), Window.from_dict(window), next_file, run_id)
         return next_file
 
     @task(pool="duckdb_writer", outlets=[PUBLISHED_MARTS])
     def publish(window: dict, next_file: str, run_id=None) -> dict:
         from warehouse.airflow_secrets import airflow_postgres_dsn
-        from warehouse.pipeline import DataWindow, publish
+        from warehouse.pipeline import publish
 
         return _publish(
             publish,
             _settings(),
-            DataWindow.from_dict(window),
+            Window.from_dict(window),
             next_file,
             run_id,
             airflow_postgres_dsn(),

@@ -71,7 +71,7 @@ def run_landing_gate(
     )
     from expectations.suites.landing import row_expectations_for
     from expectations.suites.landing._common import configured_source_checks, partition_checks
-    from extractors.schemas import DATASETS
+    from landing.schemas import DATASETS
 
     _check_window("landing", start, end)
     landing_root = Path(landing_root)

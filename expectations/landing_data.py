@@ -1,16 +1,12 @@
 """Bounded reads of the landing zone for a window, as pandas frames for GX.
 
-Layout (written by ``extractors.landing``):
-``<landing_root>/<source>/<dataset>/date=YYYY-MM-DD/part-*.parquet`` plus
-``_manifest.json``; ``<landing_root>/_schema/`` holds zero-row schema files and
-is not landed data.
+The layout is ``landing.layout``'s; its ``_schema`` files are not landed data.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -18,7 +14,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from extractors.schemas import Dataset
+from landing.layout import MANIFEST, partitions, read_manifest
+from landing.schemas import Dataset
+from landing.window import days_between
 
 
 @dataclass
@@ -29,27 +27,15 @@ class Partition:
     files: list[Path] = field(default_factory=list)
 
 
-def _days(start: date, end: date) -> list[date]:
-    return [start + timedelta(days=i) for i in range((end - start).days)]
-
-
 def find_partitions(
     landing_root: Path, dataset: Dataset, start: date, end: date
 ) -> list[Partition]:
     """Partitions of ``dataset`` dated inside [start, end), over every source."""
-    found = []
-    for source_dir in sorted(p for p in landing_root.iterdir() if p.is_dir()):
-        if source_dir.name.startswith(("_", ".")):
-            continue
-        for part_dir in sorted((source_dir / dataset.name).glob("date=*")):
-            try:
-                day = date.fromisoformat(part_dir.name.removeprefix("date="))
-            except ValueError:
-                continue  # a temp dir of an in-flight atomic swap, not a partition
-            if start <= day < end and part_dir.is_dir():
-                files = sorted(part_dir.glob("part-*.parquet"))
-                found.append(Partition(source_dir.name, day, part_dir, files))
-    return found
+    return [
+        Partition(p.source, p.day, p.path, sorted(p.path.glob("part-*.parquet")))
+        for p in partitions(landing_root, dataset=dataset.name)
+        if start <= p.day < end
+    ]
 
 
 def _schema_diff(path: Path, declared: pa.Schema) -> str:
@@ -73,11 +59,11 @@ def _schema_diff(path: Path, declared: pa.Schema) -> str:
 
 
 def _read_manifest(part: Partition) -> tuple[int | None, str]:
-    manifest = part.path / "_manifest.json"
+    manifest = part.path / MANIFEST
     if not manifest.exists():
         return None, f"{manifest} is missing"
     try:
-        rows_loaded = json.loads(manifest.read_text(encoding="utf-8"))["rows_loaded"]
+        rows_loaded = read_manifest(part.path)["rows_loaded"]
         return int(rows_loaded), ""
     except (ValueError, KeyError, TypeError) as exc:
         return None, f"{manifest} is unreadable: {type(exc).__name__}: {exc}"
@@ -136,7 +122,7 @@ def partitions_frame(
     by_key = {(p.source, p.day): p for p in partitions}
     for source in sorted({p.source for p in partitions} | set(configured)):
         active_from = configured.get(source) or start
-        for day in _days(max(start, active_from), end):
+        for day in days_between(max(start, active_from), end):
             where = {
                 "locator": f"{source}/{dataset.name}/date={day.isoformat()}",
                 "dataset": dataset.name,
@@ -213,7 +199,8 @@ def rows_frame(dataset: Dataset, partitions: list[Partition]) -> pd.DataFrame:
         if pa.types.is_decimal(f.type):
             # Sign and finiteness checks only; conservation to the cent is done in SQL.
             frame[f.name] = pd.to_numeric(frame[f.name], errors="coerce").astype("float64")
-    source = frame["source_name"].astype("string") if "source_name" in frame else ""
-    ref = frame["record_ref"].astype("string") if "record_ref" in frame else ""
+    blank = pd.Series("", index=frame.index, dtype="string")
+    source = frame["source_name"].astype("string") if "source_name" in frame else blank
+    ref = frame["record_ref"].astype("string") if "record_ref" in frame else blank
     frame["locator"] = (source + ":" + ref).astype("string")
     return frame

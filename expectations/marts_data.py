@@ -6,11 +6,13 @@ Each frame carries a ``locator`` column naming its rows in gate reports.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import duckdb
 import pandas as pd
+
+from landing.window import days_between
 
 FACT = "fct_ai_cost"
 FOCUS_STAGING = "stg_focus__cost_and_usage"
@@ -194,7 +196,7 @@ def freshness_frame(con, fact: Relation, start: date, end: date) -> pd.DataFrame
     rerun or backfill of a past range is fresh when its days are, whatever the
     warehouse holds after them.
     """
-    days = [start + timedelta(days=i) for i in range((end - start).days)]
+    days = days_between(start, end)
     status: dict[date, tuple[bool, int, str]] = {}
     if _table_exists(con, DAY_STATUS):
         rows = con.execute(

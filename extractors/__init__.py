@@ -21,10 +21,11 @@ if TYPE_CHECKING:
         SchemaDriftError,
         SourceError,
     )
-    from extractors.landing import ensure_schema_files, land
+    from extractors.landing import land
     from extractors.registry import extractor_class
     from extractors.secrets import SecretRef, SecretResolver, env_resolver
-    from extractors.window import Window
+    from landing.layout import ensure_schema_files
+    from landing.window import Window
 
 _HOMES = {
     "ConfigError": "extractors.errors",
@@ -36,8 +37,8 @@ _HOMES = {
     "SecretResolver": "extractors.secrets",
     "SourceConfig": "extractors.config",
     "SourceError": "extractors.errors",
-    "Window": "extractors.window",
-    "ensure_schema_files": "extractors.landing",
+    "Window": "landing.window",
+    "ensure_schema_files": "landing.layout",
     "env_resolver": "extractors.secrets",
     "extractor_class": "extractors.registry",
     "get_source": "extractors.config",

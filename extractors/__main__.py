@@ -16,8 +16,8 @@ from pathlib import Path
 from extractors.base import run_source
 from extractors.config import get_source, load_sources
 from extractors.errors import ConfigError, SourceError
-from extractors.landing import ensure_schema_files
-from extractors.window import parse_day
+from landing.layout import ensure_schema_files
+from landing.window import parse_day
 
 EXIT_FATAL, EXIT_CONFIG, EXIT_RETRIABLE = 1, 2, 75
 

@@ -25,8 +25,8 @@ from extractors.base import Extractor, Record
 from extractors.buckets import BucketApiOptions, bucket_results
 from extractors.http import ApiClient, RetryPolicy, paginate_cursor
 from extractors.landing import Reject
-from extractors.schemas import ANTHROPIC_COSTS, ANTHROPIC_USAGE_MESSAGES, Dataset
-from extractors.window import to_utc
+from landing.schemas import ANTHROPIC_COSTS, ANTHROPIC_USAGE_MESSAGES, Dataset
+from landing.window import to_utc
 
 USAGE_PATH = "/v1/organizations/usage_report/messages"
 COSTS_PATH = "/v1/organizations/cost_report"

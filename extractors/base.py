@@ -14,9 +14,9 @@ from extractors.drift import check_columns
 from extractors.landing import LandingResult, Reject, land
 from extractors.options import SourceOptions, parse_options
 from extractors.registry import extractor_class
-from extractors.schemas import Dataset
 from extractors.secrets import Secret, SecretResolver, resolve_secret
-from extractors.window import Window
+from landing.schemas import Dataset
+from landing.window import Window
 
 log = logging.getLogger(__name__)
 

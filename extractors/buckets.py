@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 from extractors.errors import ConfigError
 from extractors.landing import Reject
 from extractors.options import LOOKBACK_DAYS, PAGE_LIMIT, HttpSourceOptions, OneOf, option, secret
-from extractors.window import Window
+from landing.window import Window
 
 # Bucket widths the usage extractors request (option ``bucket_width``), in seconds. Both
 # APIs also offer 1m; nothing here needs it, and a minute grid would multiply the rows 60x.

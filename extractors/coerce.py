@@ -12,8 +12,9 @@ from decimal import Decimal
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from extractors.window import to_utc
+from landing.window import to_utc
 
 _DECIMALS = decimal.Context(prec=60)
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -212,3 +213,31 @@ class Coercer:
                 if problem:
                     raise RowError(problem)
         return row
+
+
+class RejectReasons:
+    """Per row of a batch, why it cannot land (null where it can), checked column-wise.
+
+    A check's reason is built only when some row fails it: most batches have none. A
+    row failing several checks keeps its first reason, or with a ``separator``, all of
+    them joined.
+    """
+
+    def __init__(self, separator: str | None = None):
+        self.separator = separator
+        self.array: pa.Array | None = None
+
+    def check(self, failing: pa.Array, reason: str | Callable[[], pa.Array | str]) -> None:
+        """Give ``reason`` to the rows ``failing``; a callable is called only if some row does."""
+        failing = pc.fill_null(failing, False)
+        if not pc.any(failing).as_py():
+            return
+        text = reason if isinstance(reason, str) else reason()
+        new = pc.if_else(failing, text, pa.scalar(None, pa.string()))
+        if self.array is None:
+            self.array = new
+        elif self.separator is None:
+            self.array = pc.coalesce(self.array, new)
+        else:
+            both = pc.binary_join_element_wise(self.array, new, self.separator)
+            self.array = pc.coalesce(both, self.array, new)

@@ -20,7 +20,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -32,10 +32,11 @@ from extractors.drift import check_columns
 from extractors.errors import FatalSourceError, SchemaDriftError
 from extractors.focus_files import ExportFileError, read_batches, utc_timestamp
 from extractors.focus_versions import ExportFile, catalogue
-from extractors.landing import MANIFEST, Reject
+from extractors.landing import Reject
 from extractors.options import LOOKBACK_DAYS, FileSourceOptions, option
-from extractors.schemas import FOCUS_COST_AND_USAGE, Dataset
-from extractors.window import Window
+from landing.layout import partitions, read_manifest
+from landing.schemas import FOCUS_COST_AND_USAGE, Dataset
+from landing.window import Window, midnight
 
 # Every column name FOCUS 1.0-1.3 defines. Columns the landing does not keep are read
 # and ignored; columns outside this list (and not x_ extensions) are schema drift.
@@ -104,21 +105,15 @@ def focus_version(columns: set[str]) -> str:
     return "1.0"
 
 
-def landed_versions(folder: Path) -> dict[date, dict[str, Any]]:
+def landed_versions(landing_root: Path, source: str) -> dict[date, dict[str, Any]]:
     """Per landed day: the manifest's ``export_versions`` (period -> version) and row count."""
     days = {}
-    for manifest in Path(folder).glob(f"date=*/{MANIFEST}"):
+    for partition in partitions(landing_root, source=source, dataset=FOCUS_COST_AND_USAGE.name):
         try:
-            document = json.loads(manifest.read_text(encoding="utf-8"))
-            day = date.fromisoformat(manifest.parent.name.removeprefix("date="))
+            days[partition.day] = read_manifest(partition.path)
         except (OSError, ValueError):
             continue
-        days[day] = document
     return days
-
-
-def _midnight(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -184,7 +179,7 @@ class FocusExtractor(Extractor):
         return {
             (period, key): (version, end)
             for (period, key), (version, end) in self.chosen_versions().items()
-            if _midnight(period) < window.end and window.start < end
+            if midnight(period) < window.end and window.start < end
         }
 
     def plan_window(self, landing_root: Path) -> Window:
@@ -196,16 +191,16 @@ class FocusExtractor(Extractor):
         exports of months in between may be gone, and re-landing them empty would lose
         money.
         """
-        landed = landed_versions(Path(landing_root) / self.name / FOCUS_COST_AND_USAGE.name)
+        landed = landed_versions(Path(landing_root), self.name)
         start, end = self.window.start, self.window.end
         for (period, key), (version, period_end) in self._touched(self.window).items():
             for day, manifest in landed.items():
-                if not _midnight(period) <= _midnight(day) < period_end:
+                if not midnight(period) <= midnight(day) < period_end:
                     continue
                 recorded = (manifest.get("export_versions") or {}).get(period.isoformat(), {})
                 legacy = "export_versions" not in manifest and manifest.get("rows_loaded", 0)
                 if legacy or recorded.get(key, version) != version:
-                    start, end = min(start, _midnight(period)), max(end, period_end)
+                    start, end = min(start, midnight(period)), max(end, period_end)
                     break
         return Window(start, end)
 

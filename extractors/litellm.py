@@ -47,6 +47,7 @@ from tenacity import (
 )
 
 from extractors.base import Extractor, Record
+from extractors.coerce import RejectReasons
 from extractors.errors import (
     FatalSourceError,
     RetriableSourceError,
@@ -66,9 +67,9 @@ from extractors.options import (
     option,
     secret,
 )
-from extractors.schemas import LITELLM_SPEND_LOGS, TS, Dataset
 from extractors.secrets import Secret, env_resolver, resolve_secret, scrub
-from extractors.window import Window
+from landing.schemas import LITELLM_SPEND_LOGS, TS, Dataset
+from landing.window import Window
 
 log = logging.getLogger(__name__)
 
@@ -445,20 +446,8 @@ def to_landing(batch: pa.RecordBatch) -> tuple[pa.Table, pa.Array | None]:
     Reasons read like the row-wise coercer's, so quarantine reads the same for every
     source; a reason quotes no more than the offending value.
     """
-    reasons: pa.Array | None = None
-
-    # Reason texts are built only for a batch with a failing row: most have none.
-    def check(failing: pa.Array, reason: Callable[[], pa.Array | str]) -> None:
-        nonlocal reasons
-        failing = pc.fill_null(failing, False)
-        if not pc.any(failing).as_py():
-            return
-        new = pc.if_else(failing, reason(), pa.scalar(None, pa.string()))
-        if reasons is None:
-            reasons = new
-        else:
-            both = pc.binary_join_element_wise(reasons, new, "; ")
-            reasons = pc.coalesce(both, reasons, new)
+    reasons = RejectReasons(separator="; ")
+    check = reasons.check
 
     check(pc.is_null(batch["request_id"]), lambda: "missing required field request_id")
     check(pc.is_null(batch["started_at"]), lambda: "missing required field startTime")
@@ -466,7 +455,7 @@ def to_landing(batch: pa.RecordBatch) -> tuple[pa.Table, pa.Array | None]:
     _check_token_counts(batch, check)
     is_hit = _cache_hit(batch["cache_hit"], check)
     cached = _cached_tokens(batch["cached_tokens"], check)
-    return _landing_table(batch, spend=spend, cached=cached, is_hit=is_hit), reasons
+    return _landing_table(batch, spend=spend, cached=cached, is_hit=is_hit), reasons.array
 
 
 def _quoting(prefix: str, values: pa.Array) -> Callable[[], pa.Array]:

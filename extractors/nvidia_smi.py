@@ -31,8 +31,8 @@ from extractors.drift import check_columns
 from extractors.errors import FatalSourceError
 from extractors.landing import Reject
 from extractors.options import FileSourceOptions, PatternWithGroup, TimeZone, option
-from extractors.schemas import NVIDIA_SMI_GPU_SAMPLES, Dataset
-from extractors.window import to_utc
+from landing.schemas import NVIDIA_SMI_GPU_SAMPLES, Dataset
+from landing.window import to_utc
 
 # nvidia-smi field -> (landing column, unit it prints, or None for text).
 FIELDS = {

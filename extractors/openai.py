@@ -21,7 +21,7 @@ from extractors.base import Extractor, Record
 from extractors.buckets import BucketApiOptions, bucket_results
 from extractors.http import ApiClient, RetryPolicy, paginate_cursor
 from extractors.landing import Reject
-from extractors.schemas import (
+from landing.schemas import (
     OPENAI_COSTS,
     OPENAI_USAGE_COMPLETIONS,
     OPENAI_USAGE_EMBEDDINGS,

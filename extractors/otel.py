@@ -30,9 +30,9 @@ from extractors.base import Extractor, Record
 from extractors.errors import FatalSourceError
 from extractors.landing import Reject
 from extractors.options import FileSourceOptions
-from extractors.schemas import OTEL_GENAI_SPANS, Dataset
 from extractors.secrets import SECRET_KEY_PATTERN
-from extractors.window import to_utc
+from landing.schemas import OTEL_GENAI_SPANS, Dataset
+from landing.window import to_utc
 
 SUFFIXES = (".jsonl", ".ndjson", ".json", ".jsonl.gz", ".ndjson.gz", ".json.gz")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

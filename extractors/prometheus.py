@@ -30,7 +30,7 @@ from extractors.errors import FatalSourceError
 from extractors.http import ApiClient, RetryPolicy
 from extractors.landing import Reject
 from extractors.options import CHUNK_HOURS, STEP_SECONDS, HttpSourceOptions, SubsetOf, option
-from extractors.schemas import DCGM_GPU_METRICS, KUBE_NODE_INFO, Dataset
+from landing.schemas import DCGM_GPU_METRICS, KUBE_NODE_INFO, Dataset
 
 QUERY_RANGE = "/api/v1/query_range"
 METRICS = (

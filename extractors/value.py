@@ -20,7 +20,7 @@ from extractors.drift import check_columns
 from extractors.errors import FatalSourceError
 from extractors.landing import Reject
 from extractors.options import FileSourceOptions
-from extractors.schemas import VALUE_FEATURE_KPIS, Dataset
+from landing.schemas import VALUE_FEATURE_KPIS, Dataset
 
 COLUMNS = ("date", "feature_id", "active_users", "conversions", "revenue", "currency")
 FILE_NAME = re.compile(r"^feature_kpis_(\d{4}-\d{2}-\d{2})\.(csv|parquet)$")

@@ -24,6 +24,7 @@ import logging
 import sys
 from datetime import date
 
+from landing.window import Window
 from warehouse import pipeline
 from warehouse.settings import Settings
 
@@ -44,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
     settings = Settings.from_env()
-    window = pipeline.DataWindow(args.start, args.end) if args.start and args.end else None
+    window = Window(args.start, args.end) if args.start and args.end else None
     from expectations import GateFailed
     from extractors.errors import ConfigError
     from warehouse.publish import PublishTargetBehind

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from expectations.result import GateFailed
+from landing.window import midnight
 from warehouse.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,7 @@ class AsOf:
 
     @property
     def start(self) -> datetime:
-        return datetime.combine(self.spend_date, datetime.min.time(), tzinfo=UTC)
+        return midnight(self.spend_date)
 
     @property
     def end(self) -> datetime:
@@ -186,7 +187,7 @@ def extract(settings: Settings, source_name: str, as_of: AsOf, secrets=None) -> 
     and remove the source's intraday partitions of every other day."""
     from extractors import run_source
     from extractors.config import load_sources
-    from extractors.landing import ensure_schema_files
+    from landing.layout import ensure_schema_files
 
     sources = {s.name: s for s in load_sources(settings.sources_file)}
     if source_name not in sources:
@@ -251,7 +252,7 @@ def validate_landing(settings: Settings, as_of: AsOf, run_id: str = "manual") ->
     """The landing gate over the intraday landing of [D, D+1), every intraday dataset
     configured; recorded in the intraday ops log, then raises when blocked."""
     from expectations import run_landing_gate
-    from extractors.landing import ensure_schema_files
+    from landing.layout import ensure_schema_files
 
     ensure_schema_files(settings.intraday_landing_root)
     result = run_landing_gate(
@@ -266,7 +267,7 @@ def validate_landing(settings: Settings, as_of: AsOf, run_id: str = "manual") ->
 
 def build(settings: Settings, as_of: AsOf, run_id: str) -> str:
     """dbt build of mart_ops__spend_today and what it reads into the next intraday file."""
-    from extractors.landing import ensure_schema_files
+    from landing.layout import ensure_schema_files
     from warehouse.build import build_next
 
     ensure_schema_files(settings.intraday_landing_root)

@@ -7,13 +7,13 @@ clock what day it is.
 
 from __future__ import annotations
 
-import json
 import logging
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from landing.layout import partitions, read_manifest
+from landing.window import Window
 from warehouse.build import build_next
 from warehouse.pause import pause_point
 from warehouse.publish import drop_build_relations, swap_in
@@ -25,25 +25,6 @@ from warehouse.quarantine import reconcile as reconcile_quarantine
 from warehouse.settings import Settings
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class DataWindow:
-    """Half-open window of whole UTC days: [start, end)."""
-
-    start: date
-    end: date
-
-    def __post_init__(self) -> None:
-        if self.start >= self.end:
-            raise ValueError(f"empty data window: start {self.start} is not before end {self.end}")
-
-    def as_dict(self) -> dict[str, str]:
-        return {"start": self.start.isoformat(), "end": self.end.isoformat()}
-
-    @classmethod
-    def from_dict(cls, d: dict[str, str]) -> DataWindow:
-        return cls(date.fromisoformat(d["start"]), date.fromisoformat(d["end"]))
 
 
 def _as_date(value: Any) -> date | None:
@@ -60,7 +41,7 @@ def resolve_window(
     params: dict[str, Any] | None,
     interval_start: datetime | None,
     interval_end: datetime | None,
-) -> DataWindow:
+) -> Window:
     """The run's window: `start`/`end` params (backfills, the demo) win over the data interval.
 
     A scheduled daily run has interval [D, D+1). A manual run without params has
@@ -69,14 +50,14 @@ def resolve_window(
     params = params or {}
     start, end = _as_date(params.get("start")), _as_date(params.get("end"))
     if start and end:
-        return DataWindow(start, end)
+        return Window(start, end)
     if start or end:
         raise ValueError("give both `start` and `end` (YYYY-MM-DD, end exclusive), or neither")
     s, e = _as_date(interval_start), _as_date(interval_end)
     if s and e and s < e:
-        return DataWindow(s, e)
+        return Window(s, e)
     if e:  # a manual run's interval can be a point in time: take the day before it
-        return DataWindow(e - timedelta(days=1), e)
+        return Window(e - timedelta(days=1), e)
     raise ValueError("this run has no data interval: trigger it with params start and end")
 
 
@@ -94,7 +75,7 @@ def configured_datasets(settings: Settings) -> list[dict[str, str]]:
     needs no path or secret, and the build step does not have the extraction's
     environment.
     """
-    import yaml
+    import yaml  # type: ignore[import-untyped]
 
     from extractors.base import extractor_class
 
@@ -113,11 +94,11 @@ def configured_datasets(settings: Settings) -> list[dict[str, str]]:
     return expected
 
 
-def extract(settings: Settings, source_name: str, window: DataWindow, secrets=None) -> dict:
+def extract(settings: Settings, source_name: str, window: Window, secrets=None) -> dict:
     """Extract one configured source over the window (plus its lookback) into landing."""
     from extractors import run_source
     from extractors.config import load_sources
-    from extractors.landing import ensure_schema_files
+    from landing.layout import ensure_schema_files
 
     sources = {s.name: s for s in load_sources(settings.sources_file)}
     if source_name not in sources:
@@ -125,15 +106,15 @@ def extract(settings: Settings, source_name: str, window: DataWindow, secrets=No
     ensure_schema_files(settings.landing_root)
     return run_source(
         sources[source_name],
-        window.start,
-        window.end,
+        window.start_date,
+        window.end_date,
         landing_root=settings.landing_root,
         quarantine_root=settings.quarantine_root,
         secrets=secrets,
     )
 
 
-def validate_landing(settings: Settings, window: DataWindow, run_id: str = "manual") -> dict:
+def validate_landing(settings: Settings, window: Window, run_id: str = "manual") -> dict:
     """Landing gate: recorded in the ops log, then raises (holding the day back) when blocked.
 
     Every configured source must have landed each day of the window, or recorded it
@@ -144,8 +125,8 @@ def validate_landing(settings: Settings, window: DataWindow, run_id: str = "manu
 
     result = run_landing_gate(
         settings.landing_root,
-        window.start,
-        window.end,
+        window.start_date,
+        window.end_date,
         data_docs_dir=settings.data_docs_dir,
         configured=configured_datasets(settings),
     )
@@ -162,9 +143,9 @@ def _gate_summary(result) -> dict:
     }
 
 
-def build(settings: Settings, window: DataWindow, run_id: str, dbt_vars: dict | None = None) -> str:
+def build(settings: Settings, window: Window, run_id: str, dbt_vars: dict | None = None) -> str:
     """dbt build (models and tests, conservation included) into the next file."""
-    from extractors.landing import ensure_schema_files
+    from landing.layout import ensure_schema_files
 
     ensure_schema_files(settings.landing_root)
     dbt_vars = {"configured_datasets": configured_datasets(settings), **(dbt_vars or {})}
@@ -174,9 +155,9 @@ def build(settings: Settings, window: DataWindow, run_id: str, dbt_vars: dict | 
         log.info(
             "landing changed since the last publication back to %s: the fact rebuilds %d days"
             " before %s, not %d",
-            window.start - timedelta(days=relanded),
+            window.start_date - timedelta(days=relanded),
             relanded,
-            window.start,
+            window.start_date,
             lookback,
         )
         dbt_vars["lookback_days"] = relanded
@@ -184,8 +165,8 @@ def build(settings: Settings, window: DataWindow, run_id: str, dbt_vars: dict | 
         published=settings.warehouse_file,
         build_dir=settings.build_dir,
         landing_root=settings.landing_root,
-        start=window.start,
-        end=window.end,
+        start=window.start_date,
+        end=window.end_date,
         run_id=run_id,
         dbt_vars=dbt_vars,
     )
@@ -201,7 +182,7 @@ def _dbt_default_var(name: str, default: Any) -> Any:
     return (project.get("vars") or {}).get(name, default)
 
 
-def fact_lookback_days(settings: Settings, window: DataWindow, lookback: int) -> int:
+def fact_lookback_days(settings: Settings, window: Window, lookback: int) -> int:
     """How many days before the window the fact must rebuild: ``lookback``, or more.
 
     The fact rebuilds [start - lookback, end) from landing. An extraction may have
@@ -213,8 +194,6 @@ def fact_lookback_days(settings: Settings, window: DataWindow, lookback: int) ->
     not this run's.
     """
     import duckdb
-
-    from extractors.landing import MANIFEST
 
     published = settings.warehouse_file
     if not published.exists():
@@ -229,29 +208,27 @@ def fact_lookback_days(settings: Settings, window: DataWindow, lookback: int) ->
     if row is None or row[0] is None:
         return lookback
     published_at = float(row[0])
-    earliest = window.start - timedelta(days=lookback)
-    for path in Path(settings.landing_root).glob(f"*/*/date=*/{MANIFEST}"):
-        if path.parts[-4].startswith("_"):
-            continue  # the schema placeholders and staging
+    earliest = window.start_date - timedelta(days=lookback)
+    for partition in partitions(settings.landing_root):
         try:
-            manifest = json.loads(path.read_text(encoding="utf-8"))
+            manifest = read_manifest(partition.path)
             day = date.fromisoformat(manifest["partition_date"])
             extracted = datetime.fromisoformat(manifest["extracted_at"]).timestamp()
         except (OSError, ValueError, KeyError, TypeError):
             continue  # the landing gate names unreadable manifests
-        if extracted > published_at and day < min(earliest, window.end):
+        if extracted > published_at and day < min(earliest, window.end_date):
             earliest = day
-    return (window.start - earliest).days
+    return (window.start_date - earliest).days
 
 
 def validate_marts(
-    settings: Settings, window: DataWindow, next_file: str, run_id: str = "manual"
+    settings: Settings, window: Window, next_file: str, run_id: str = "manual"
 ) -> dict:
     """Marts gate on the next file, before anyone can read it; recorded in the ops log."""
     from expectations import run_marts_gate
 
     result = run_marts_gate(
-        Path(next_file), window.start, window.end, data_docs_dir=settings.data_docs_dir
+        Path(next_file), window.start_date, window.end_date, data_docs_dir=settings.data_docs_dir
     )
     record_gate_run(settings.ops_dir, result, run_id)
     result.raise_for_status()
@@ -260,7 +237,7 @@ def validate_marts(
 
 def publish(
     settings: Settings,
-    window: DataWindow,
+    window: Window,
     next_file: str,
     run_id: str,
     postgres_dsn: str | None = None,
@@ -305,7 +282,7 @@ def publish(
         )
         con.execute(
             "insert into ops_publications values (?, ?, ?, current_timestamp)",
-            [run_id, window.start, window.end],
+            [run_id, window.start_date, window.end_date],
         )
         ensure_ops_tables(con)
         record_alerts(con, run_id, ALERT_QUARANTINE, "quarantine", problems)
@@ -333,7 +310,7 @@ def publish(
     con = duckdb.connect(str(next_path))
     try:
         con.execute("begin")
-        record_targets(con, run_id, window.start, window.end, outcomes)
+        record_targets(con, run_id, window.start_date, window.end_date, outcomes)
         con.execute("commit")
         con.execute("checkpoint")
     finally:
@@ -342,15 +319,15 @@ def publish(
     log.info(
         "published %s for %s..%s (%d quarantined rows, %d gate runs on record): %s",
         published,
-        window.start,
-        window.end,
+        window.start_date,
+        window.end_date,
         quarantined,
         gate_runs.num_rows,
         ", ".join(f"{o.target} {o.status}" for o in outcomes),
     )
     behind = [o for o in outcomes if o.status == "behind"]
     if behind:
-        raise PublishTargetBehind(run_id, window.start, window.end, behind)
+        raise PublishTargetBehind(run_id, window.start_date, window.end_date, behind)
     return result
 
 
@@ -400,7 +377,7 @@ def export_parquet(settings: Settings, run_id: str, source: Path | None = None) 
 
 
 def run_day(
-    settings: Settings, window: DataWindow, run_id: str, postgres_dsn: str | None = None
+    settings: Settings, window: Window, run_id: str, postgres_dsn: str | None = None
 ) -> dict:
     """Everything after extraction, in the DAG's order: gates, build, publish to every target."""
     validate_landing(settings, window, run_id)

@@ -9,7 +9,6 @@ so BI readers see them beside the marts.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from datetime import date
 from pathlib import Path
@@ -18,8 +17,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from extractors.landing import MANIFEST, PART, STAGING
-from extractors.schemas import QUARANTINE
+from landing.layout import MANIFEST, PART, partitions, read_manifest
+from landing.schemas import QUARANTINE
 
 TABLE = "ops_quarantine"
 # (source, dataset, partition date) -> rows
@@ -27,18 +26,11 @@ Counts = Counter[tuple[str, str, date]]
 
 
 def _partition_files(root: Path, name: str) -> list[tuple[str, str, date, Path]]:
-    found = []
-    for path in sorted(Path(root).glob(f"*/*/date=*/{name}")):
-        day_dir, dataset_dir, source_dir = (
-            path.parent,
-            path.parent.parent,
-            path.parent.parent.parent,
-        )
-        if STAGING in (source_dir.name, dataset_dir.name) or source_dir.name.startswith("_"):
-            continue
-        day = date.fromisoformat(day_dir.name.removeprefix("date="))
-        found.append((source_dir.name, dataset_dir.name, day, path))
-    return found
+    return [
+        (p.source, p.dataset, p.day, p.path / name)
+        for p in partitions(root)
+        if (p.path / name).exists()
+    ]
 
 
 def quarantine_table(quarantine_root: Path) -> pa.Table:
@@ -77,7 +69,7 @@ def quarantined_counts(quarantine_root: Path) -> Counts:
 def manifest_counts(landing_root: Path) -> Counts:
     counts: Counts = Counter()
     for source, dataset, day, path in _partition_files(landing_root, MANIFEST):
-        quarantined = json.loads(path.read_text(encoding="utf-8")).get("rows_quarantined", 0)
+        quarantined = read_manifest(path.parent).get("rows_quarantined", 0)
         if quarantined:
             counts[(source, dataset, day)] += int(quarantined)
     return counts
@@ -114,7 +106,7 @@ def unaccounted_file_rows(landing_root: Path) -> list[str]:
     """
     problems = []
     for source, dataset, day, path in _partition_files(landing_root, MANIFEST):
-        manifest = json.loads(path.read_text(encoding="utf-8"))
+        manifest = read_manifest(path.parent)
         files = manifest.get("source_files")
         if not files:
             continue

@@ -1,4 +1,4 @@
-"""A small landing tree, built from code, in the exact Arrow schemas of extractors.schemas.
+"""A small landing tree, built from code, in the exact Arrow schemas of landing.schemas.
 
 Four days (2026-10-13 .. 2026-10-16, straddling the gpt-4o-mini price change
 of 2026-10-15) of a tiny organisation:
@@ -36,7 +36,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from extractors.schemas import DATASETS
+from landing.schemas import DATASETS
 
 UTC = dt.UTC
 DAYS = [dt.date(2026, 10, 13) + dt.timedelta(days=i) for i in range(4)]
@@ -363,7 +363,7 @@ def _write(root: Path, source: str, dataset: str, day: dt.date, rows: list[dict]
 def write_schema_files(root: Path) -> None:
     """Zero-row files so every dataset's glob matches even before any extraction."""
     try:
-        from extractors.landing import ensure_schema_files  # the extractors' own, once it exists
+        from landing.layout import ensure_schema_files  # the contract's own, once it exists
     except ImportError:
         ensure_schema_files = None
     if ensure_schema_files is not None:

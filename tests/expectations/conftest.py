@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from expectations.marts_data import INSIGHT_MARTS
-from extractors.schemas import DATASETS, Dataset
+from landing.schemas import DATASETS, Dataset
 
 START, END = date(2026, 10, 1), date(2026, 10, 3)  # two days, end exclusive
 

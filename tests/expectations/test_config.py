@@ -11,7 +11,7 @@ import pytest
 
 from expectations.severity import load_severity, parse_severity
 from expectations.suites.landing import has_own_module, row_expectations_for
-from extractors.schemas import DATASETS
+from landing.schemas import DATASETS
 
 REPO = Path(__file__).parents[2]
 

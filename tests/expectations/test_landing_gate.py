@@ -12,7 +12,7 @@ import pytest
 
 from expectations import GateFailed, run_landing_gate
 from expectations.__main__ import main
-from extractors.schemas import DATASETS
+from landing.schemas import DATASETS
 from tests.expectations.conftest import END, START, build_landing, clean_rows, write_partition
 
 

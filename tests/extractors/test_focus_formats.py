@@ -18,8 +18,8 @@ from extractors.config import SourceConfig
 from extractors.errors import SchemaDriftError
 from extractors.focus import FocusExtractor, catalogue
 from extractors.landing import land
-from extractors.schemas import FOCUS_COST_AND_USAGE
-from extractors.window import Window
+from landing.schemas import FOCUS_COST_AND_USAGE
+from landing.window import Window
 from tests.extractors.test_focus import COLUMNS_12, row, write_csv
 
 SOURCE = "aws_focus"

@@ -2,7 +2,7 @@ import pytest
 
 from extractors.errors import FatalSourceError, RetriableSourceError
 from extractors.http import ApiClient, RetryPolicy, paginate_cursor, redact_url
-from extractors.window import Window
+from landing.window import Window
 
 WINDOW = Window.parse("2026-10-01", "2026-10-04")
 FAST = RetryPolicy(total=3, backoff_factor=0.01, backoff_max=0.05, timeout=(2, 5))

@@ -6,9 +6,10 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from extractors.landing import Reject, ensure_schema_files, land, partition_dir
-from extractors.schemas import DATASETS, OPENAI_USAGE_COMPLETIONS, VALUE_FEATURE_KPIS
-from extractors.window import Window
+from extractors.landing import Reject, land
+from landing.layout import ensure_schema_files, partition_dir
+from landing.schemas import DATASETS, OPENAI_USAGE_COMPLETIONS, VALUE_FEATURE_KPIS
+from landing.window import Window
 from warehouse.quarantine import quarantine_table, reconcile
 
 WINDOW = Window.parse("2026-10-01", "2026-10-04")

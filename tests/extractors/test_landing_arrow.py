@@ -7,9 +7,10 @@ from datetime import UTC, date, datetime
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from extractors.landing import Reject, land, partition_dir
-from extractors.schemas import VALUE_FEATURE_KPIS
-from extractors.window import Window
+from extractors.landing import Reject, land
+from landing.layout import partition_dir
+from landing.schemas import VALUE_FEATURE_KPIS
+from landing.window import Window
 from warehouse.quarantine import quarantine_table
 
 WINDOW = Window.parse("2026-10-01", "2026-10-03")

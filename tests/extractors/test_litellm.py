@@ -15,9 +15,9 @@ from psycopg import sql
 from extractors import run_source
 from extractors.config import SourceConfig
 from extractors.errors import ConfigError, FatalSourceError, RetriableSourceError, SchemaDriftError
-from extractors.landing import partition_dir
 from extractors.litellm import METADATA_KEYS, NOT_READ, READ_COLUMNS, LiteLLMExtractor
-from extractors.schemas import LITELLM_SPEND_LOGS
+from landing.layout import partition_dir
+from landing.schemas import LITELLM_SPEND_LOGS
 from sandbox.litellm_db import (
     COLUMNS,
     COMPLETION_CANARY,

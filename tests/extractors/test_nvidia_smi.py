@@ -14,8 +14,8 @@ from extractors.errors import ConfigError, FatalSourceError, SchemaDriftError
 from extractors.landing import land
 from extractors.nvidia_smi import parse_header, reading
 from extractors.prometheus import parse_matrix
-from extractors.schemas import DCGM_GPU_METRICS
-from extractors.window import Window
+from landing.schemas import DCGM_GPU_METRICS
+from landing.window import Window
 
 QUERY = "timestamp,name,pci.bus_id,uuid,index,utilization.gpu,memory.used,memory.total,power.draw"
 HEADER_UNITS = (

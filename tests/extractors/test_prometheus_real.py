@@ -19,7 +19,7 @@ from extractors import prometheus as prometheus_module
 from extractors import run_source
 from extractors.config import SourceConfig
 from extractors.prometheus import node_of
-from extractors.schemas import DCGM_GPU_METRICS, KUBE_NODE_INFO
+from landing.schemas import DCGM_GPU_METRICS, KUBE_NODE_INFO
 from sandbox import focus as sandbox_focus
 from sandbox.files import write_openmetrics as write_org_openmetrics
 from sandbox.org import DemoOrg

@@ -11,8 +11,8 @@ from extractors import run_source
 from extractors.config import SourceConfig
 from extractors.landing import Reject, land
 from extractors.openai import parse_usage_bucket
-from extractors.schemas import OPENAI_USAGE_COMPLETIONS
-from extractors.window import Window
+from landing.schemas import OPENAI_USAGE_COMPLETIONS
+from landing.window import Window
 from tests.conftest import REALDATA  # honours COSTBRIDGE_REALDATA in a worktree
 
 FOCUS_SAMPLE = REALDATA / "focus_1.0_sample_finops"

@@ -2,7 +2,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from extractors.window import Window
+from landing.window import Window
 
 
 def test_days_of_a_half_open_window():

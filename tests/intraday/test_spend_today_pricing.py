@@ -8,9 +8,10 @@ from decimal import Decimal
 import duckdb
 import yaml
 
-from extractors.landing import ensure_schema_files, land
-from extractors.schemas import OPENAI_USAGE_COMPLETIONS
-from extractors.window import Window
+from extractors.landing import land
+from landing.layout import ensure_schema_files
+from landing.schemas import OPENAI_USAGE_COMPLETIONS
+from landing.window import Window
 from warehouse import intraday
 from warehouse.settings import Settings
 

@@ -10,6 +10,7 @@ from decimal import Decimal
 import duckdb
 import pytest
 
+from landing.window import Window
 from tests.warehouse.demo_fixtures import ANTHROPIC_KEY, DEMO_END, OPENAI_KEY
 
 
@@ -89,7 +90,7 @@ def test_the_next_daily_run_supersedes_the_estimate(home, tmp_path, monkeypatch)
         assert superseded(today - timedelta(days=1), home.warehouse_file)
 
         # Tomorrow's daily run: every source lands the day, the gates pass, it is published.
-        window = pipeline.DataWindow(today, today + timedelta(days=1))
+        window = Window(today, today + timedelta(days=1))
         for name in pipeline.source_names(home):
             pipeline.extract(home, name, window)
         pipeline.run_day(home, window, "next-daily")

@@ -21,6 +21,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from landing.window import Window
 from tests.warehouse.demo_fixtures import ANTHROPIC_KEY, MARTS, OPENAI_KEY, _demo_sources
 
 # Published: 2026-09-24..09-29. Files exist up to 10-01 (exclusive 10-02), so later runs
@@ -50,7 +51,7 @@ class Home:
         from warehouse import pipeline
 
         org = org or DemoOrg.load()
-        window = pipeline.DataWindow(start, end)
+        window = Window(start, end)
         keys = {"openai": OPENAI_KEY, "anthropic": ANTHROPIC_KEY}
         summaries = {}
         with serve(org, admin_keys=keys) as api, pytest.MonkeyPatch.context() as mp:
@@ -67,7 +68,7 @@ class Home:
 
         with pytest.MonkeyPatch.context() as mp:
             mp.delenv("COSTBRIDGE_POSTGRES_DSN", raising=False)
-            return pipeline.run_day(self.settings, pipeline.DataWindow(start, end), run_id)
+            return pipeline.run_day(self.settings, Window(start, end), run_id)
 
     def query(self, sql: str, params: list | None = None) -> list[tuple]:
         con = duckdb.connect(str(self.settings.warehouse_file), read_only=True)

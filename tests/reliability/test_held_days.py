@@ -13,6 +13,7 @@ import duckdb
 import pytest
 
 from expectations import GateFailed
+from landing.window import Window
 from tests.warehouse.demo_fixtures import DEMO_END, DEMO_START
 from warehouse import pipeline
 from warehouse.__main__ import main as warehouse_cli
@@ -65,7 +66,7 @@ def test_one_missing_day_of_one_source_blocks_and_names_it(home, chaos):
     day = home.landing_root / "anthropic" / "anthropic_usage_messages" / "date=2026-10-20"
     shutil.rmtree(day)
     with pytest.raises(GateFailed) as failed:
-        pipeline.validate_landing(home, pipeline.DataWindow(DEMO_START, DEMO_END), "held")
+        pipeline.validate_landing(home, Window(DEMO_START, DEMO_END), "held")
     assert "anthropic/anthropic_usage_messages/date=2026-10-20" in str(failed.value)
     assert "anthropic/anthropic_usage_messages/date=2026-10-19" not in str(failed.value)
     chaos("held day", "one source's day deleted from landing", published="held")
@@ -75,7 +76,7 @@ def test_an_empty_landing_zone_does_not_pass(home, chaos):
     for child in home.landing_root.iterdir():
         shutil.rmtree(child)
     with pytest.raises(GateFailed) as failed:
-        pipeline.validate_landing(home, pipeline.DataWindow(DEMO_START, DEMO_END), "held")
+        pipeline.validate_landing(home, Window(DEMO_START, DEMO_END), "held")
     message = str(failed.value)
     for source in {item["source"] for item in pipeline.configured_datasets(home)}:
         assert source in message, f"{source} is not named"
@@ -84,7 +85,7 @@ def test_an_empty_landing_zone_does_not_pass(home, chaos):
 
 def test_an_explicitly_empty_day_is_final(home):
     """A source's empty day (a manifest with no rows) is a landed day, not a missing one."""
-    pipeline.validate_landing(home, pipeline.DataWindow(DEMO_START, DEMO_END), "ok")
+    pipeline.validate_landing(home, Window(DEMO_START, DEMO_END), "ok")
 
 
 def test_a_wrong_sources_file_is_one_clear_line_from_the_cli(home, tmp_path, monkeypatch, capsys):

@@ -16,6 +16,7 @@ from datetime import date, timedelta
 import duckdb
 import pytest
 
+from landing.window import Window
 from tests.reliability.conftest import FULL
 from tests.reliability.restate_home import Home
 from tests.warehouse.demo_fixtures import DEMO_END, DEMO_START, _demo_sources
@@ -81,7 +82,7 @@ def test_each_demo_day_rerun_publishes_identical_marts(home, many_threads, chaos
     for attempt in range(RERUNS):
         for day in days:
             run_id = f"rerun-{day.isoformat()}-{attempt}"
-            pipeline.run_day(home, pipeline.DataWindow(day, day + timedelta(days=1)), run_id)
+            pipeline.run_day(home, Window(day, day + timedelta(days=1)), run_id)
             assert changed(published, published_hashes(home.warehouse_file)) == [], (
                 f"rerun {attempt + 1} of {day} changed these published tables"
             )
@@ -100,7 +101,7 @@ def test_each_demo_day_rerun_publishes_identical_marts(home, many_threads, chaos
 def test_the_demo_range_backfilled_again_publishes_identical_marts(home, many_threads, chaos):
     published = published_hashes(home.warehouse_file)
     rows_in, _ = fact_rows(home.warehouse_file)
-    window = pipeline.DataWindow(DEMO_START, DEMO_END)
+    window = Window(DEMO_START, DEMO_END)
     for attempt in range(RANGE_RUNS):
         pipeline.run_day(home, window, f"backfill-{attempt}")
         assert changed(published, published_hashes(home.warehouse_file)) == [], (

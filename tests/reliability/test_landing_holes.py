@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from extractors import run_source
 from extractors.config import SourceConfig
+from landing.window import Window
 from tests.extractors.test_focus import row, write_csv
 from warehouse.quarantine import quarantine_table, reconcile
 
@@ -169,7 +170,7 @@ def test_a_reject_filed_twice_raises_an_ops_alert_at_publish(home, monkeypatch, 
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        from extractors.schemas import QUARANTINE
+        from landing.schemas import QUARANTINE
 
         pq.write_table(
             pa.Table.from_pylist(
@@ -196,7 +197,7 @@ def test_a_reject_filed_twice_raises_an_ops_alert_at_publish(home, monkeypatch, 
     next_file.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy(home.warehouse_file, next_file)
     monkeypatch.delenv("COSTBRIDGE_POSTGRES_DSN", raising=False)
-    pipeline.publish(home, pipeline.DataWindow(DEMO_START, DEMO_END), str(next_file), "alerts")
+    pipeline.publish(home, Window(DEMO_START, DEMO_END), str(next_file), "alerts")
     con = duckdb.connect(str(home.warehouse_file), read_only=True)
     try:
         alerts = con.execute(

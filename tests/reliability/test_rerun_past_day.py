@@ -14,6 +14,7 @@ from datetime import timedelta
 
 import duckdb
 
+from landing.window import Window
 from tests.warehouse.demo_fixtures import DEMO_END, DEMO_START
 from warehouse import pipeline
 from warehouse.settings import Settings
@@ -26,7 +27,7 @@ def test_a_past_day_reruns_from_a_home_with_quotes_in_its_path(
     shutil.copytree(demo_home, quoted, symlinks=True)
     settings = Settings(home=quoted, sources_file=demo_home.parent / "sources.yml")
     monkeypatch.delenv("COSTBRIDGE_POSTGRES_DSN", raising=False)
-    window = pipeline.DataWindow(DEMO_START, DEMO_START + timedelta(days=1))
+    window = Window(DEMO_START, DEMO_START + timedelta(days=1))
     result = pipeline.run_day(settings, window, "rerun-past-day")
     con = duckdb.connect(str(settings.warehouse_file), read_only=True)
     try:

@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from landing.window import Window
 from reports.dashboard import render_dashboard, write_dashboard
 from reports.marts import MartColumnMissing, money
 from tests.reports.browser import browser_missing, offline_chromium, requested_urls
@@ -249,12 +250,12 @@ def _private_home(month_home: Path, tmp_path: Path) -> Settings:
 
 def test_a_day_the_gates_held_back_is_named(month_home, tmp_path):
     from expectations import GateFailed
-    from warehouse.pipeline import DataWindow, validate_landing
+    from warehouse.pipeline import validate_landing
 
     settings = _private_home(month_home, tmp_path)
     # November 1st never landed: the landing gate blocks it and records the verdict.
     with pytest.raises(GateFailed):
-        validate_landing(settings, DataWindow(date(2026, 11, 1), date(2026, 11, 2)), "held")
+        validate_landing(settings, Window(date(2026, 11, 1), date(2026, 11, 2)), "held")
     page = render_dashboard(
         settings.warehouse_file, _manifest(month_home), ops_dir=settings.ops_dir
     )

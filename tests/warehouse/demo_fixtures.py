@@ -16,6 +16,7 @@ import duckdb
 import pytest
 import yaml
 
+from landing.window import Window
 from tests.conftest import REPO_ROOT
 
 DEMO_START, DEMO_END = date(2026, 10, 19), date(2026, 10, 21)
@@ -67,7 +68,7 @@ def _build_home(base: Path, start: date, end: date, run_id: str) -> Path:
     write_focus_export(org, files / "focus", start - timedelta(days=7), end)
     write_value_kpis(org, files / "value", start - timedelta(days=7), end)
     settings = Settings(home=base / "home", sources_file=_demo_sources(base / "sources.yml"))
-    window = pipeline.DataWindow(start, end)
+    window = Window(start, end)
     keys = {"openai": OPENAI_KEY, "anthropic": ANTHROPIC_KEY}
     with serve(org, admin_keys=keys) as api, pytest.MonkeyPatch.context() as mp:
         for var, value in {

@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from landing.window import Window
 from tests.conftest import REPO_ROOT
 from tests.warehouse.conftest import DEMO_END, DEMO_START, MARTS
 from warehouse import pipeline
@@ -153,7 +154,7 @@ def test_sigkill_during_publish_leaves_one_good_published_file(home, tmp_path, p
     # The next run starts from the published file, clears the leftovers and publishes.
     recovered = prepare_next_file(published, home.build_dir, "after-crash")
     assert [p.name for p in home.build_dir.glob("*.duckdb*")] == [recovered.name]
-    pipeline.publish(home, pipeline.DataWindow(DEMO_START, DEMO_END), str(recovered), "after-crash")
+    pipeline.publish(home, Window(DEMO_START, DEMO_END), str(recovered), "after-crash")
     assert "after-crash" in _published_runs(published)
     chaos(
         "kill -9",

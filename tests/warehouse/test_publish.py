@@ -109,9 +109,9 @@ WINDOW = ("2026-10-01", "2026-10-02")
 def _window():
     from datetime import date
 
-    from warehouse.pipeline import DataWindow
+    from landing.window import Window
 
-    return DataWindow(*(date.fromisoformat(d) for d in WINDOW))
+    return Window(*(date.fromisoformat(d) for d in WINDOW))
 
 
 def test_without_postgres_every_target_is_on_record_and_history_is_kept(tmp_path, monkeypatch):

@@ -11,8 +11,8 @@ import pytest
 
 from expectations import GateFailed
 from extractors.landing import land
-from extractors.schemas import DATASETS
-from extractors.window import Window
+from landing.schemas import DATASETS
+from landing.window import Window
 from tests.warehouse.conftest import DEMO_END, DEMO_START
 from warehouse import pipeline
 from warehouse.build import prepare_next_file
@@ -63,7 +63,7 @@ def test_a_bad_landing_batch_blocks_dbt_and_is_recorded(home):
     _land_bad_focus_day(home, day)
 
     with pytest.raises(GateFailed, match="accepted_values.charge_category"):
-        pipeline.run_day(home, pipeline.DataWindow(day, DEMO_END), "bad-landing-run")
+        pipeline.run_day(home, Window(day, DEMO_END), "bad-landing-run")
 
     assert published.read_bytes() == before, "the last good warehouse must stay published"
     assert not list(home.build_dir.glob("*.duckdb")), "dbt must not have started a next file"
@@ -90,7 +90,7 @@ def test_a_bad_landing_batch_blocks_dbt_and_is_recorded(home):
 def test_a_failing_marts_gate_blocks_publication_and_shows_at_the_next_publish(home):
     published = home.warehouse_file
     before = published.read_bytes()
-    window = pipeline.DataWindow(DEMO_START, DEMO_END)
+    window = Window(DEMO_START, DEMO_END)
     tampered = prepare_next_file(published, home.build_dir, "tampered-run")
     con = duckdb.connect(str(tampered))
     # One cent of money appears from nowhere: conservation against landing must catch it.

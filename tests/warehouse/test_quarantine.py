@@ -10,8 +10,8 @@ import duckdb
 import pytest
 
 from extractors.landing import Reject, land
-from extractors.schemas import DATASETS
-from extractors.window import Window
+from landing.schemas import DATASETS
+from landing.window import Window
 from warehouse.quarantine import load_quarantine, manifest_counts, reconcile
 
 SECRET = "sk-admin-canary-quarantine-0123456789"

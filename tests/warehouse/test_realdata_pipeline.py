@@ -12,6 +12,7 @@ import duckdb
 import pytest
 import yaml
 
+from landing.window import Window
 from tests.conftest import REALDATA
 
 FOCUS_SAMPLE = REALDATA / "focus_1.0_sample_finops"
@@ -71,7 +72,7 @@ def sample_home(tmp_path_factory):
         encoding="utf-8",
     )
     settings = Settings(home=base / "home", sources_file=sources)
-    window = pipeline.DataWindow(START, END)
+    window = Window(START, END)
     extracted = pipeline.extract(settings, "focus_sample", window)
     with pytest.MonkeyPatch.context() as mp:
         mp.delenv("COSTBRIDGE_POSTGRES_DSN", raising=False)

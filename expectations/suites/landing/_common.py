@@ -1,4 +1,4 @@
-"""Checks every landed dataset gets, derived from its contract in ``extractors.schemas``.
+"""Checks every landed dataset gets, derived from its contract in ``landing.schemas``.
 
 Per dataset, a batch of ``rows`` (the landed rows of the window's partitions,
 plus a ``locator`` column "<source_name>:<record_ref>" that names each row in
@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from expectations.suites._build import expect, finite, in_set, non_negative, not_null
 from expectations.suites.currencies import ISO_4217
-from extractors.schemas import Dataset
+from landing.schemas import Dataset
 
 
 def _utc_midnight(day: date) -> datetime:

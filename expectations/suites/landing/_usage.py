@@ -6,7 +6,7 @@ from datetime import date
 
 from expectations.suites._build import expect
 from expectations.suites.landing._common import non_negative_all, row_checks
-from extractors.schemas import Dataset
+from landing.schemas import Dataset
 
 TOKEN_COLUMNS = [
     "input_tokens",

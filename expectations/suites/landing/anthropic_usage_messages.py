@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from expectations.suites.landing._common import non_negative_all, row_checks
-from extractors.schemas import ANTHROPIC_USAGE_MESSAGES as DATASET
+from landing.schemas import ANTHROPIC_USAGE_MESSAGES as DATASET
 
 TOKEN_COLUMNS = [
     "uncached_input_tokens",

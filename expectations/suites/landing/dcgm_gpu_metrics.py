@@ -6,7 +6,7 @@ from datetime import date
 
 from expectations.suites._build import column_equals, expect
 from expectations.suites.landing._common import row_checks
-from extractors.schemas import DCGM_GPU_METRICS as DATASET
+from landing.schemas import DCGM_GPU_METRICS as DATASET
 
 # metric -> (low, high): utilisation in %, engine activity as a ratio, memory and power >= 0.
 METRIC_RANGES = {

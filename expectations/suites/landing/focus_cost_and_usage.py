@@ -6,7 +6,7 @@ from datetime import date
 
 from expectations.suites._build import column_is_not_in, expect, in_set
 from expectations.suites.landing._common import currency_check, row_checks
-from extractors.schemas import FOCUS_COST_AND_USAGE as DATASET
+from landing.schemas import FOCUS_COST_AND_USAGE as DATASET
 
 CHARGE_CATEGORIES = ["Usage", "Purchase", "Tax", "Credit", "Adjustment"]
 # Credits and adjustments carry negative amounts by nature, so they are not even reported.

@@ -6,7 +6,7 @@ from datetime import date
 
 from expectations.suites._build import between, expect
 from expectations.suites.landing._common import non_negative_all, row_checks
-from extractors.schemas import NVIDIA_SMI_GPU_SAMPLES as DATASET
+from landing.schemas import NVIDIA_SMI_GPU_SAMPLES as DATASET
 
 
 def row_expectations(start: date, end: date) -> list:

@@ -6,7 +6,7 @@ from datetime import date
 
 from expectations.suites._build import non_negative
 from expectations.suites.landing._common import currency_check, row_checks
-from extractors.schemas import OPENAI_COSTS as DATASET
+from landing.schemas import OPENAI_COSTS as DATASET
 
 
 def row_expectations(start: date, end: date) -> list:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from expectations.suites.landing._usage import usage_row_expectations
-from extractors.schemas import OPENAI_USAGE_EMBEDDINGS as DATASET
+from landing.schemas import OPENAI_USAGE_EMBEDDINGS as DATASET
 
 
 def row_expectations(start: date, end: date) -> list:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from expectations.suites.landing._common import non_negative_all, row_checks
-from extractors.schemas import OTEL_GENAI_SPANS as DATASET
+from landing.schemas import OTEL_GENAI_SPANS as DATASET
 
 TOKEN_COLUMNS = ["input_tokens", "output_tokens", "cached_input_tokens"]
 

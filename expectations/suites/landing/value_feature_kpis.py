@@ -9,7 +9,7 @@ from expectations.suites.landing._common import (
     non_negative_all,
     row_checks,
 )
-from extractors.schemas import VALUE_FEATURE_KPIS as DATASET
+from landing.schemas import VALUE_FEATURE_KPIS as DATASET
 
 
 def row_expectations(start: date, end: date) -> list:

@@ -1,10 +1,20 @@
-"""A half-open UTC time window [start, end): the unit every extraction works on."""
+"""A half-open UTC time window [start, end): the unit every extraction and every run works on.
+
+A window of whole days (``Window(date(2026, 10, 1), date(2026, 11, 1))``) is what the
+daily pipeline passes from step to step; the extractors cut it into chunks and add
+their lookback in hours or days.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+
+
+def midnight(day: date) -> datetime:
+    """The start of a UTC day."""
+    return datetime.combine(day, time(), tzinfo=UTC)
 
 
 def to_utc(value: date | datetime) -> datetime:
@@ -12,7 +22,7 @@ def to_utc(value: date | datetime) -> datetime:
     if isinstance(value, datetime):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     if isinstance(value, date):
-        return datetime.combine(value, time(), tzinfo=UTC)
+        return midnight(value)
     raise TypeError(f"expected a date or datetime, got {type(value).__name__}: {value!r}")
 
 
@@ -21,6 +31,16 @@ def parse_day(text: str) -> date:
         return date.fromisoformat(text)
     except (TypeError, ValueError):
         raise ValueError(f"not a YYYY-MM-DD date: {text!r}") from None
+
+
+def days_between(start: date, end: date) -> list[date]:
+    """Every date in [start, end)."""
+    return [start + timedelta(days=i) for i in range((end - start).days)]
+
+
+def _text(moment: datetime) -> str:
+    """A midnight as its date, any other moment in full."""
+    return moment.date().isoformat() if moment.time() == time() else moment.isoformat()
 
 
 @dataclass(frozen=True)
@@ -32,7 +52,8 @@ class Window:
         start_utc, end_utc = to_utc(start), to_utc(end)
         if not start_utc < end_utc:
             raise ValueError(
-                f"window start must be before end: [{start_utc.isoformat()}, {end_utc.isoformat()})"
+                "empty data window: window start must be before end: "
+                f"[{start_utc.isoformat()}, {end_utc.isoformat()})"
             )
         object.__setattr__(self, "start", start_utc)
         object.__setattr__(self, "end", end_utc)
@@ -41,11 +62,19 @@ class Window:
     def parse(cls, start: str, end: str) -> Window:
         return cls(parse_day(start), parse_day(end))
 
+    @property
+    def start_date(self) -> date:
+        return self.start.date()
+
+    @property
+    def end_date(self) -> date:
+        """The date of ``end``: for a window of whole days, the first day after it."""
+        return self.end.date()
+
     def days(self) -> list[date]:
         """Every UTC date the window touches."""
-        first = self.start.date()
         last = (self.end - timedelta(microseconds=1)).date()
-        return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+        return days_between(self.start_date, last + timedelta(days=1))
 
     def with_lookback(self, days: int) -> Window:
         if days < 0:
@@ -73,8 +102,13 @@ class Window:
     def end_unix(self) -> int:
         return int(self.end.timestamp())
 
-    def __str__(self) -> str:
-        def fmt(moment: datetime) -> str:
-            return moment.date().isoformat() if moment.time() == time() else moment.isoformat()
+    def as_dict(self) -> dict[str, str]:
+        """The window as text (an XCom, a run summary); a midnight reads as its date."""
+        return {"start": _text(self.start), "end": _text(self.end)}
 
-        return f"[{fmt(self.start)}, {fmt(self.end)})"
+    @classmethod
+    def from_dict(cls, d: Mapping[str, str]) -> Window:
+        return cls(datetime.fromisoformat(d["start"]), datetime.fromisoformat(d["end"]))
+
+    def __str__(self) -> str:
+        return f"[{_text(self.start)}, {_text(self.end)})"

@@ -39,6 +39,16 @@ class Dataset:
     partition_by: str
     description: str
 
+    @property
+    def file_schema(self) -> pa.Schema:
+        """The schema as landed files carry it: with the dataset's name and version."""
+        return self.schema.with_metadata(
+            {
+                "costbridge.dataset": self.name,
+                "costbridge.schema_version": str(self.version),
+            }
+        )
+
 
 def _schema(*fields: pa.Field) -> pa.Schema:
     return pa.schema([*LINEAGE, *fields])
