@@ -26,28 +26,13 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import Asset, Param, TriggerRule, dag, task
 
-from landing.window import Window
-
 PUBLISHED_MARTS = Asset("costbridge_published_marts")
 
 
-def _publish(step, *args):
-    """Publish. A target left behind fails the run without a task retry: the DuckDB
-    file has already moved and its next file is gone, so the next run retries it."""
-    from airflow.sdk.exceptions import AirflowFailException
+def _tasks():
+    from warehouse import airflow_tasks
 
-    from warehouse.publish import PublishTargetBehind
-
-    try:
-        return step(*args)
-    except PublishTargetBehind as exc:
-        raise AirflowFailException(str(exc)) from exc
-
-
-def _settings():
-    from warehouse.settings import Settings
-
-    return Settings.from_env()
+    return airflow_tasks
 
 
 @dag(
@@ -75,84 +60,47 @@ def _settings():
 def ai_finops_daily():
     @task
     def plan_window(params=None, data_interval_start=None, data_interval_end=None) -> dict:
-        from warehouse.pipeline import resolve_window
-
-        return resolve_window(params, data_interval_start, data_interval_end).as_dict()
+        return _tasks().plan_window(params, data_interval_start, data_interval_end)
 
     @task
     def list_sources() -> list[str]:
-        from warehouse.pipeline import source_names
-
-        return source_names(_settings())
+        return _tasks().daily.list_sources()
 
     @task(map_index_template="{{ source_name }}")
-    def extract(source_name: str, window: dict) -> dict:
-        from warehouse.airflow_secrets import airflow_secret_resolver
-        from warehouse.pipeline import extract
+    def extract(source_name, window) -> dict:
+        return _tasks().daily.extract(source_name, window)
 
-        return extract(_settings(), source_name, Window.from_dict(window), airflow_secret_resolver)
-
+    # `extracted` and `landing_gate` are waited for, not read: the gate reads the landing.
     @task
-    def validate_landing(window: dict, run_id=None) -> dict:
-        from warehouse.airflow_tasks import run_gate
-        from warehouse.pipeline import validate_landing
-
-        return run_gate(validate_landing, _settings(), Window.from_dict(window), run_id)
+    def validate_landing(window, extracted, run_id=None) -> dict:
+        return _tasks().daily.validate_landing(window, run_id)
 
     @task(pool="duckdb_writer")
-    def build_warehouse(window: dict, run_id=None) -> str:
-        from warehouse.pipeline import build
-
-        return build(_settings(), Window.from_dict(window), run_id)
+    def build_warehouse(window, landing_gate, run_id=None) -> str:
+        return _tasks().daily.build(window, run_id)
 
     @task
-    def validate_marts(window: dict, next_file: str, run_id=None) -> str:
-        from warehouse.airflow_tasks import run_gate
-        from warehouse.pipeline import validate_marts
-
-        run_gate(validate_marts, _settings(), Window.from_dict(window), next_file, run_id)
-        return next_file
+    def validate_marts(window, next_file, run_id=None) -> str:
+        return _tasks().daily.validate_marts(window, next_file, run_id)
 
     @task(pool="duckdb_writer", outlets=[PUBLISHED_MARTS])
-    def publish(window: dict, next_file: str, run_id=None) -> dict:
-        from warehouse.airflow_secrets import airflow_postgres_dsn
-        from warehouse.pipeline import publish
-
-        return _publish(
-            publish,
-            _settings(),
-            Window.from_dict(window),
-            next_file,
-            run_id,
-            airflow_postgres_dsn(),
-        )
+    def publish(window, next_file, run_id=None) -> dict:
+        return _tasks().publish_day(window, next_file, run_id)
 
     @task
     def deliver_alerts() -> dict:
-        from dataclasses import asdict
-
-        from reports.alerts import deliver_for_settings
-
-        summary = deliver_for_settings(_settings())
-        summary.raise_for_failures()
-        return asdict(summary)
+        return _tasks().deliver_alerts()
 
     # After the publish or a held-back day alike, so the page says which day the gates held.
     @task(trigger_rule=TriggerRule.ALL_DONE)
     def render_dashboard() -> str:
-        from reports.dashboard import write_dashboard
-
-        return str(write_dashboard(_settings()))
+        return _tasks().render_dashboard()
 
     window = plan_window()
     extracted = extract.partial(window=window).expand(source_name=list_sources())
-    landing_ok = validate_landing(window)
-    extracted >> landing_ok
-    next_file = build_warehouse(window)
-    landing_ok >> next_file
+    next_file = build_warehouse(window, validate_landing(window, extracted))
     published = publish(window, validate_marts(window, next_file))
-    published >> deliver_alerts()
-    published >> render_dashboard()
+    published >> [deliver_alerts(), render_dashboard()]
 
 
 ai_finops_daily()

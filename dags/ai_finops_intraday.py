@@ -22,10 +22,10 @@ import pendulum
 from airflow.sdk import Param, TriggerRule, dag, task
 
 
-def _settings():
-    from warehouse.settings import Settings
+def _tasks():
+    from warehouse import airflow_tasks
 
-    return Settings.from_env()
+    return airflow_tasks
 
 
 @dag(
@@ -53,64 +53,42 @@ def _settings():
 def ai_finops_intraday():
     @task
     def plan_as_of(params=None, data_interval_end=None) -> dict:
-        from warehouse.intraday import plan_as_of
-
-        return plan_as_of(params, data_interval_end).as_dict()
+        return _tasks().plan_as_of(params, data_interval_end)
 
     @task
     def list_sources() -> list[str]:
-        from warehouse.intraday import source_names
-
-        return source_names(_settings())
+        return _tasks().today_so_far.list_sources()
 
     @task(map_index_template="{{ source_name }}")
-    def extract(source_name: str, as_of: dict) -> dict:
-        from warehouse.airflow_secrets import airflow_secret_resolver
-        from warehouse.intraday import AsOf, extract
+    def extract(source_name, as_of) -> dict:
+        return _tasks().today_so_far.extract(source_name, as_of)
 
-        return extract(_settings(), source_name, AsOf.from_dict(as_of), airflow_secret_resolver)
-
+    # `extracted` and `landing_gate` are waited for, not read: the gate reads the landing.
     @task
-    def validate_landing(as_of: dict, run_id=None) -> dict:
-        from warehouse.airflow_tasks import run_gate
-        from warehouse.intraday import AsOf, validate_landing
-
-        return run_gate(validate_landing, _settings(), AsOf.from_dict(as_of), run_id)
+    def validate_landing(as_of, extracted, run_id=None) -> dict:
+        return _tasks().today_so_far.validate_landing(as_of, run_id)
 
     # Its own file, not the daily's: no need to queue behind the daily's duckdb_writer pool.
     @task
-    def build_estimate(as_of: dict, run_id=None) -> str:
-        from warehouse.intraday import AsOf, build
-
-        return build(_settings(), AsOf.from_dict(as_of), run_id)
+    def build_estimate(as_of, landing_gate, run_id=None) -> str:
+        return _tasks().today_so_far.build(as_of, run_id)
 
     @task
-    def validate_marts(as_of: dict, next_file: str, run_id=None) -> str:
-        from warehouse.airflow_tasks import run_gate
-        from warehouse.intraday import AsOf, validate_marts
-
-        run_gate(validate_marts, _settings(), AsOf.from_dict(as_of), next_file, run_id)
-        return next_file
+    def validate_marts(as_of, next_file, run_id=None) -> str:
+        return _tasks().today_so_far.validate_marts(as_of, next_file, run_id)
 
     @task
-    def publish(as_of: dict, next_file: str, run_id=None) -> dict:
-        from warehouse.intraday import AsOf, publish
-
-        return publish(_settings(), AsOf.from_dict(as_of), next_file, run_id)
+    def publish(as_of, next_file, run_id=None) -> dict:
+        return _tasks().today_so_far.publish(as_of, next_file, run_id)
 
     # After a published or a held-back estimate alike: the page shows the last good one.
     @task(trigger_rule=TriggerRule.ALL_DONE)
     def render_dashboard() -> str:
-        from reports.dashboard import write_dashboard
-
-        return str(write_dashboard(_settings()))
+        return _tasks().render_dashboard()
 
     as_of = plan_as_of()
     extracted = extract.partial(as_of=as_of).expand(source_name=list_sources())
-    landing_ok = validate_landing(as_of)
-    extracted >> landing_ok
-    next_file = build_estimate(as_of)
-    landing_ok >> next_file
+    next_file = build_estimate(as_of, validate_landing(as_of, extracted))
     publish(as_of, validate_marts(as_of, next_file)) >> render_dashboard()
 
 

@@ -38,28 +38,10 @@ PUBLISHED_MARTS = Asset("costbridge_published_marts")
 WEEKLY, MONTHLY = "0 6 * * 1", "0 6 1 * *"
 
 
-def _settings():
-    from warehouse.settings import Settings
+def _tasks():
+    from warehouse import airflow_tasks
 
-    return Settings.from_env()
-
-
-def _outcome(runs) -> list[str]:
-    """Skip the task when nothing was reported (with the reason); fail it, after every other
-    report went, when a delivery failed (its retries and the next run send what is left)."""
-    from airflow.sdk.exceptions import AirflowSkipException
-
-    from reports.run import describe
-
-    lines = [describe(r) for r in runs]
-    if all(r.status == "skipped" for r in runs):
-        raise AirflowSkipException("; ".join(r.reason or "" for r in runs))
-    failed = [a for r in runs for a in r.failed]
-    if failed:
-        raise RuntimeError(
-            f"reports rendered, mail failed to {', '.join(failed)}: " + "; ".join(lines)
-        )
-    return lines
+    return airflow_tasks
 
 
 @dag(
@@ -86,52 +68,19 @@ def _outcome(runs) -> list[str]:
 def ai_finops_reports():
     @task
     def plan(params=None, data_interval_end=None, dag_run=None) -> dict:
-        from reports.run import plan
-
-        return plan(params, data_interval_end, dag_run.run_after)
+        return _tasks().plan_reports(params, data_interval_end, dag_run.run_after)
 
     @task
-    def weekly_team_reports(periods: dict) -> list[str]:
-        from reports.marts import Period
-        from reports.run import weekly_reports
-
-        return _outcome(
-            weekly_reports(
-                _settings(), Period.parse("week", periods["week"]), send=True, require_final=True
-            )
-        )
+    def weekly_team_reports(periods) -> list[str]:
+        return _tasks().weekly_team_reports(periods)
 
     @task
-    def leadership_weekly(periods: dict) -> list[str]:
-        from reports.marts import Period
-        from reports.run import leadership_report
-
-        return _outcome(
-            [
-                leadership_report(
-                    _settings(),
-                    Period.parse("week", periods["week"]),
-                    send=True,
-                    require_final=True,
-                )
-            ]
-        )
+    def leadership_weekly(periods) -> list[str]:
+        return _tasks().leadership_report(periods, "week")
 
     @task
-    def leadership_monthly(periods: dict) -> list[str]:
-        from reports.marts import Period
-        from reports.run import leadership_report
-
-        return _outcome(
-            [
-                leadership_report(
-                    _settings(),
-                    Period.parse("month", periods["month"]),
-                    send=True,
-                    require_final=True,
-                )
-            ]
-        )
+    def leadership_monthly(periods) -> list[str]:
+        return _tasks().leadership_report(periods, "month")
 
     periods = plan()
     weekly_team_reports(periods)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -24,9 +25,10 @@ def _to_gate_result(
     checkpoint_result: Any,
     severity: SeverityConfig,
     data_docs_dir: Path,
-    datasets: dict[str, str | None],
+    datasets: Mapping[str, str | None],
 ) -> GateResult:
-    blocking, warnings = [], []
+    blocking: list[dict] = []
+    warnings: list[dict] = []
     for suite_result in checkpoint_result.run_results.values():
         suite = suite_result.suite_name
         for evr in suite_result.results:

@@ -43,11 +43,10 @@ def gx_project_root() -> Path:
     context, so the live context sits with the run's data and the committed
     ``expectations/gx/great_expectations.yml`` is only its template.
     """
+    from warehouse.settings import costbridge_home
+
     explicit = os.environ.get("COSTBRIDGE_GX_ROOT")
-    if explicit:
-        return Path(explicit).resolve()
-    home = os.environ.get("COSTBRIDGE_HOME") or PACKAGE_DIR.parent / ".costbridge"
-    return Path(home).resolve()
+    return Path(explicit).resolve() if explicit else costbridge_home()
 
 
 def _seed_from_template(root: Path) -> None:

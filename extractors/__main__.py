@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 from pathlib import Path
 
@@ -18,13 +17,14 @@ from extractors.config import get_source, load_sources
 from extractors.errors import ConfigError, SourceError
 from landing.layout import ensure_schema_files
 from landing.window import parse_day
+from warehouse.settings import configured_home
 
 EXIT_FATAL, EXIT_CONFIG, EXIT_RETRIABLE = 1, 2, 75
 
 
 def _default(sub: str) -> Path | None:
-    home = os.environ.get("COSTBRIDGE_HOME")
-    return Path(home) / sub if home else None
+    home = configured_home()
+    return home / sub if home else None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -37,11 +37,11 @@ def redact_url(url: str) -> str:
         return f"{head}?{REDACTED}" if query else head
     if not parts.query:
         return url
-    query = [
+    masked = [
         (k, REDACTED if SECRET_KEY_PATTERN.search(k) else v)
         for k, v in parse_qsl(parts.query, keep_blank_values=True)
     ]
-    return urlunsplit(parts._replace(query=urlencode(query, safe="*:,")))
+    return urlunsplit(parts._replace(query=urlencode(masked, safe="*:,")))
 
 
 def redact_urls(text: str) -> str:

@@ -27,9 +27,8 @@ import duckdb
 
 from reports.marts import money, scalar
 from warehouse.glossary import ROLES, load_semantic_manifest, role_metrics
-from warehouse.settings import DBT_PROJECT_DIR
+from warehouse.settings import dbt_project_dir_from_env
 
-DEFAULT_MANIFEST = DBT_PROJECT_DIR / "target" / "semantic_manifest.json"
 GRAIN_ABBREVIATION = {"week": "w/w", "month": "m/m"}
 TOP_DRIVERS = 3
 
@@ -285,7 +284,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--manifest",
         type=Path,
-        default=Path(os.environ.get("COSTBRIDGE_SEMANTIC_MANIFEST", DEFAULT_MANIFEST)),
+        default=Path(
+            os.environ.get(
+                "COSTBRIDGE_SEMANTIC_MANIFEST",
+                dbt_project_dir_from_env() / "target" / "semantic_manifest.json",
+            )
+        ),
         help="dbt's compiled semantic_manifest.json (`dbt parse`); default %(default)s",
     )
     args = parser.parse_args(argv)

@@ -121,9 +121,10 @@ def main() -> None:
     from sandbox.server import serve
     from sandbox.services import running_postgres
     from sandbox.telemetry import write_nvidia_smi_logs, write_otel_spans
+    from warehouse.settings import costbridge_home
 
     started = time.monotonic()
-    home = Path(os.environ.get("COSTBRIDGE_HOME") or REPO_ROOT / ".costbridge").resolve()
+    home = costbridge_home()
     org = DemoOrg.load()
     end = date.fromisoformat(str(org.demo_end_date))
     start = end - timedelta(days=int(org.demo_days))

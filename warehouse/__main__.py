@@ -45,7 +45,6 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
     settings = Settings.from_env()
-    window = Window(args.start, args.end) if args.start and args.end else None
     from expectations import GateFailed
     from extractors.errors import ConfigError
     from warehouse.publish import PublishTargetBehind
@@ -55,14 +54,10 @@ def main(argv: list[str] | None = None) -> int:
             from warehouse.intraday import run_intraday
 
             result = run_intraday(settings, args.as_of, args.run_id)
-        elif args.command == "run":
-            result = pipeline.run_day(settings, window, args.run_id)
-        elif args.command == "build":
-            result = {"next_file": pipeline.build(settings, window, args.run_id)}
+        elif args.command == "publish" and not args.next_file:
+            parser.error("publish needs --next-file")
         else:
-            if not args.next_file:
-                parser.error("publish needs --next-file")
-            result = pipeline.publish(settings, window, args.next_file, args.run_id)
+            result = _run_daily(settings, args)
     except (GateFailed, PublishTargetBehind) as exc:
         print(exc, file=sys.stderr)
         return 1
@@ -71,6 +66,16 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(json.dumps(result, indent=2, default=str))
     return 0
+
+
+def _run_daily(settings: Settings, args: argparse.Namespace) -> dict:
+    """`run`, `build` or `publish` over the window --start..--end."""
+    window = Window(args.start, args.end)
+    if args.command == "run":
+        return pipeline.run_day(settings, window, args.run_id)
+    if args.command == "build":
+        return {"next_file": pipeline.build(settings, window, args.run_id)}
+    return pipeline.publish(settings, window, args.next_file, args.run_id)
 
 
 if __name__ == "__main__":

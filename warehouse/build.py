@@ -15,11 +15,16 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from warehouse.settings import DBT_PROJECT_DIR
+from warehouse.settings import dbt_project_dir_from_env
 
 
 class BuildFailed(RuntimeError):
     """dbt build failed: a model errored or a dbt test (conservation included) failed."""
+
+
+class DbtTestsFailed(BuildFailed):
+    """A dbt test failed on the data it read: a verdict, which a rerun over the same
+    landing would give again (a model or a test that errored is a BuildFailed only)."""
 
 
 def _dbt_executable() -> str:
@@ -59,19 +64,23 @@ def run_dbt(
     landing_root: Path,
     artifacts_dir: Path,
     dbt_vars: dict | None = None,
+    project_dir: Path | None = None,
 ) -> Path:
     """Run one dbt command as a subprocess (in-process dbt keeps the DuckDB file locked).
 
-    Returns the run_results.json path. Raises BuildFailed naming the failed nodes.
+    Returns the run_results.json path. Raises BuildFailed (DbtTestsFailed when a test
+    failed) naming the failed nodes. ``project_dir``: the settings' dbt project (default
+    ``$COSTBRIDGE_DBT_PROJECT_DIR``, else the repo's).
     """
+    project_dir = project_dir or dbt_project_dir_from_env()
     artifacts_dir.mkdir(parents=True, exist_ok=True)
     args = [
         _dbt_executable(),
         *command,
         "--project-dir",
-        str(DBT_PROJECT_DIR),
+        str(project_dir),
         "--profiles-dir",
-        str(DBT_PROJECT_DIR),
+        str(project_dir),
         "--target-path",
         str(artifacts_dir / "target"),
         "--log-path",
@@ -81,31 +90,42 @@ def run_dbt(
     ]
     if dbt_vars:
         args += ["--vars", json.dumps(dbt_vars)]
+    results = artifacts_dir / "target" / "run_results.json"
+    # A dbt that dies before writing its results must not be judged by the last run's.
+    results.unlink(missing_ok=True)
     proc = subprocess.run(
         args,
         env=dbt_env(target_file, landing_root),
-        cwd=DBT_PROJECT_DIR,
+        cwd=project_dir,
         capture_output=True,
         text=True,
         check=False,
     )
-    results = artifacts_dir / "target" / "run_results.json"
     if proc.returncode != 0:
-        raise BuildFailed(_describe_failure(command, proc, results))
+        raise build_failure(command, proc, results)
     return results
 
 
-def _describe_failure(command: list[str], proc: subprocess.CompletedProcess, results: Path) -> str:
+def build_failure(
+    command: list[str], proc: subprocess.CompletedProcess, results: Path
+) -> BuildFailed:
+    """The error of a failed dbt command, naming its failed nodes: DbtTestsFailed when a
+    test failed (dbt's status ``fail``), else BuildFailed."""
     failed = []
     if results.exists():
-        for r in json.loads(results.read_text()).get("results", []):
-            if r.get("status") in ("error", "fail"):
-                failed.append(
-                    f"  {r['status']}: {r['unique_id']}: {(r.get('message') or '').strip()}"
-                )
+        failed = [
+            r
+            for r in json.loads(results.read_text()).get("results", [])
+            if r.get("status") in ("error", "fail")
+        ]
+    lines = [
+        f"  {r['status']}: {r['unique_id']}: {(r.get('message') or '').strip()}" for r in failed
+    ]
     tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-25:])
-    detail = "\n".join(failed) if failed else tail
-    return f"dbt {' '.join(command)} failed (exit {proc.returncode}):\n{detail}"
+    detail = "\n".join(lines) if lines else tail
+    message = f"dbt {' '.join(command)} failed (exit {proc.returncode}):\n{detail}"
+    tests_failed = any(r["status"] == "fail" for r in failed)
+    return DbtTestsFailed(message) if tests_failed else BuildFailed(message)
 
 
 def build_next(
@@ -118,6 +138,7 @@ def build_next(
     run_id: str,
     dbt_vars: dict | None = None,
     select: list[str] | None = None,
+    project_dir: Path | None = None,
 ) -> Path:
     """Seed and build every model and test (or the ``select``ed ones) into the next file;
     return its path.
@@ -135,5 +156,6 @@ def build_next(
         landing_root=landing_root,
         artifacts_dir=build_dir / "dbt",
         dbt_vars=run_vars,
+        project_dir=project_dir,
     )
     return next_file

@@ -107,10 +107,9 @@ def mart_columns_by_metric(project_dir: Path | None = None) -> dict[str, list[st
     tests/dbt/test_semantic_layer.py checks each against `mf query` at the mart's grain.
     """
     from warehouse.mart_docs import mart_models
-    from warehouse.settings import DBT_PROJECT_DIR
 
     found: dict[str, list[str]] = {}
-    for model in mart_models(project_dir or DBT_PROJECT_DIR):
+    for model in mart_models(project_dir):
         for column in model.get("columns") or []:
             metric = ((column.get("config") or {}).get("meta") or {}).get("metric")
             if metric:
@@ -220,6 +219,7 @@ def generate_docs(out: Path, dbt_docs_dir: Path) -> Path:
             target_file=target_file,
             landing_root=settings.landing_root,
             artifacts_dir=dbt_docs_dir,
+            project_dir=settings.dbt_project_dir,
         )
     write_glossary(dbt_docs_dir / "target" / "semantic_manifest.json", out)
     return dbt_docs_dir / "target" / "static_index.html"

@@ -280,6 +280,7 @@ def build(settings: Settings, as_of: AsOf, run_id: str) -> str:
         run_id=run_id,
         dbt_vars={"intraday": True},
         select=[f"+{MART}"],
+        project_dir=settings.dbt_project_dir,
     )
     return str(next_file)
 

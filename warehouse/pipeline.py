@@ -149,7 +149,7 @@ def build(settings: Settings, window: Window, run_id: str, dbt_vars: dict | None
 
     ensure_schema_files(settings.landing_root)
     dbt_vars = {"configured_datasets": configured_datasets(settings), **(dbt_vars or {})}
-    lookback = int(dbt_vars.get("lookback_days", _dbt_default_var("lookback_days", 3)))
+    lookback = int(dbt_vars.get("lookback_days", _dbt_default_var(settings, "lookback_days", 3)))
     relanded = fact_lookback_days(settings, window, lookback)
     if relanded > lookback:
         log.info(
@@ -169,16 +169,16 @@ def build(settings: Settings, window: Window, run_id: str, dbt_vars: dict | None
         end=window.end_date,
         run_id=run_id,
         dbt_vars=dbt_vars,
+        project_dir=settings.dbt_project_dir,
     )
     return str(next_file)
 
 
-def _dbt_default_var(name: str, default: Any) -> Any:
+def _dbt_default_var(settings: Settings, name: str, default: Any) -> Any:
     import yaml
 
-    from warehouse.settings import DBT_PROJECT_DIR
-
-    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
+    project_file = settings.dbt_project_dir / "dbt_project.yml"
+    project = yaml.safe_load(project_file.read_text(encoding="utf-8"))
     return (project.get("vars") or {}).get(name, default)
 
 

@@ -16,25 +16,44 @@ Everything lives under one home folder (``COSTBRIDGE_HOME``, default
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-# Overridable to build another checkout of the project (or a pinned copy of it).
-DBT_PROJECT_DIR = Path(os.environ.get("COSTBRIDGE_DBT_PROJECT_DIR") or REPO_ROOT / "dbt_project")
 DEFAULT_SOURCES_FILE = REPO_ROOT / "config" / "sources.demo.yml"
+HOME_ENV = "COSTBRIDGE_HOME"
+
+
+def configured_home() -> Path | None:
+    """``$COSTBRIDGE_HOME``, resolved; None when it is not set."""
+    home = os.environ.get(HOME_ENV)
+    return Path(home).resolve() if home else None
+
+
+def costbridge_home() -> Path:
+    """The home folder: ``$COSTBRIDGE_HOME``, else ``<repo>/.costbridge``; resolved.
+
+    The one place the home is found, for the warehouse, the gates (their live GX context)
+    and the extractors' CLI alike: this module imports nothing of the project's."""
+    return configured_home() or (REPO_ROOT / ".costbridge").resolve()
+
+
+def dbt_project_dir_from_env() -> Path:
+    """The dbt project: ``$COSTBRIDGE_DBT_PROJECT_DIR`` (to build another checkout of the
+    project, or a pinned copy of it), else the repo's ``dbt_project``."""
+    return Path(os.environ.get("COSTBRIDGE_DBT_PROJECT_DIR") or REPO_ROOT / "dbt_project")
 
 
 @dataclass(frozen=True)
 class Settings:
     home: Path
     sources_file: Path
+    dbt_project_dir: Path = field(default_factory=dbt_project_dir_from_env)
 
     @classmethod
     def from_env(cls) -> Settings:
-        home = Path(os.environ.get("COSTBRIDGE_HOME") or REPO_ROOT / ".costbridge")
         sources = Path(os.environ.get("COSTBRIDGE_SOURCES") or DEFAULT_SOURCES_FILE)
-        return cls(home=home.resolve(), sources_file=sources.resolve())
+        return cls(home=costbridge_home(), sources_file=sources.resolve())
 
     @property
     def landing_root(self) -> Path:
