@@ -85,7 +85,8 @@ final as (
         node_match
     from candidates
     qualify row_number() over (
-        partition by focus_line_id order by match_rank, hostname
+        partition by focus_line_id
+        order by match_rank, hostname
     ) = 1
 
 )

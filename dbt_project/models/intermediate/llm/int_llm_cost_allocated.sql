@@ -177,11 +177,13 @@ pool_weights as (
         pool_provider_tokens.provider_estimated_cost,
         case
             when sum(coalesce(pool_provider_tokens.provider_tokens, 0)) over provider_day_model > 0
-                then cast(coalesce(pool_provider_tokens.provider_tokens, 0) as double)
-                / sum(coalesce(pool_provider_tokens.provider_tokens, 0)) over provider_day_model
+                then
+                    cast(coalesce(pool_provider_tokens.provider_tokens, 0) as double)
+                    / sum(coalesce(pool_provider_tokens.provider_tokens, 0)) over provider_day_model
             when sum(pools.pool_billed_cost) over provider_day_model > 0
-                then cast(pools.pool_billed_cost as double)
-                / cast(sum(pools.pool_billed_cost) over provider_day_model as double)
+                then
+                    cast(pools.pool_billed_cost as double)
+                    / cast(sum(pools.pool_billed_cost) over provider_day_model as double)
             else 1.0 / count(*) over provider_day_model
         end as gateway_weight
     from pools
@@ -220,7 +222,8 @@ coverage as (
         -- pool (retries the provider never billed, clock skew at midnight):
         -- its rows are scaled down to the provider's count, never above it.
         case
-            when pool_weights.provider_tokens > 0
+            when
+                pool_weights.provider_tokens > 0
                 and pool_gateway_tokens.gateway_tokens > pool_weights.provider_tokens
                 then pool_weights.provider_tokens / pool_gateway_tokens.gateway_tokens
             else 1.0
@@ -279,8 +282,9 @@ shared_out as (
         *,
         part_share * case
             when {{ exact_sum('coalesce(estimated_cost, 0)') }} over pool_part > 0
-                then cast(coalesce(estimated_cost, 0) as double)
-                / cast({{ exact_sum('coalesce(estimated_cost, 0)') }} over pool_part as double)
+                then
+                    cast(coalesce(estimated_cost, 0) as double)
+                    / cast({{ exact_sum('coalesce(estimated_cost, 0)') }} over pool_part as double)
             when sum(input_tokens + output_tokens) over pool_part > 0
                 then cast(input_tokens + output_tokens as double) / sum(input_tokens + output_tokens) over pool_part
             else 1.0 / count(*) over pool_part

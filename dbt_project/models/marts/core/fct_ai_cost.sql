@@ -50,7 +50,9 @@ teams as (
 
 price_book_families as (
 
-    select model_id, min(model_family) as model_family
+    select
+        model_id,
+        min(model_family) as model_family
     from {{ ref('price_book') }}
     group by 1
 
@@ -165,59 +167,76 @@ focus_allocated as (
 focus_rows as (
 
     select
-        charge_date,
-        billing_period_start,
-        billing_pool_id,
-        'focus:' || source_name as source_system,
-        provider_name,
-        service_name,
-        service_category,
-        sku_id,
-        resource_id,
-        region_id,
-        billing_account_id,
-        sub_account_id,
-        team,
-        feature,
-        project,
-        environment,
-        allocation_method,
-        is_shared_cost,
-        is_idle_cost,
+        focus_allocated.charge_date,
+        focus_allocated.billing_period_start,
+        focus_allocated.billing_pool_id,
+        'focus:' || focus_allocated.source_name as source_system,
+        focus_allocated.provider_name,
+        focus_allocated.service_name,
+        focus_allocated.service_category,
+        focus_allocated.sku_id,
+        focus_allocated.resource_id,
+        focus_allocated.region_id,
+        focus_allocated.billing_account_id,
+        focus_allocated.sub_account_id,
+        focus_allocated.team,
+        focus_allocated.feature,
+        focus_allocated.project,
+        focus_allocated.environment,
+        focus_allocated.allocation_method,
+        focus_allocated.is_shared_cost,
+        focus_allocated.is_idle_cost,
         -- token lines (int_cloud_cost_attributed): the bill's model, its family from the price
         -- book where it knows the model, else as the bill names it
-        case when cost_type = 'tokens' then coalesce(token_model_id, sku_id) end as model_id,
-        coalesce(price_book_families.model_family, token_model_family) as model_family,
-        workload_type,
-        cost_type,
+        case
+            when focus_allocated.cost_type = 'tokens'
+                then coalesce(focus_allocated.token_model_id, focus_allocated.sku_id)
+        end as model_id,
+        coalesce(
+            price_book_families.model_family, focus_allocated.token_model_family
+        ) as model_family,
+        focus_allocated.workload_type,
+        focus_allocated.cost_type,
         'billed' as cost_basis,
         cast(null as varchar) as price_version,
-        charge_category,
-        charge_class,
+        focus_allocated.charge_category,
+        focus_allocated.charge_class,
         -- ChargeFrequency is mandatory in FOCUS; a line that names none is
         -- usage-based when it is usage, else a one-time charge.
         coalesce(
-            charge_frequency,
-            case when charge_category = 'Usage' then 'Usage-Based' else 'One-Time' end
+            focus_allocated.charge_frequency,
+            case
+                when focus_allocated.charge_category = 'Usage' then 'Usage-Based'
+                else 'One-Time'
+            end
         ) as charge_frequency,
-        billing_currency,
-        consumed_unit,
-        billed_cost,
-        effective_cost,
-        list_cost,
+        focus_allocated.billing_currency,
+        focus_allocated.consumed_unit,
+        focus_allocated.billed_cost,
+        focus_allocated.effective_cost,
+        focus_allocated.list_cost,
         cast(null as decimal(38, 12)) as estimated_cost,
         -- input tokens include cached ones, as in the provider API rows
-        cast(case when token_class in ('input', 'cached_input', 'cache_write_input')
-            then round(consumed_quantity) else 0 end as bigint) as input_tokens,
-        cast(case when token_class = 'cached_input' then round(consumed_quantity) else 0 end
-            as bigint) as cached_input_tokens,
-        cast(case when token_class = 'output' then round(consumed_quantity) else 0 end
-            as bigint) as output_tokens,
+        cast(case
+            when focus_allocated.token_class in ('input', 'cached_input', 'cache_write_input')
+                then round(focus_allocated.consumed_quantity)
+            else 0
+        end as bigint) as input_tokens,
+        cast(case
+            when focus_allocated.token_class = 'cached_input'
+                then round(focus_allocated.consumed_quantity)
+            else 0
+        end as bigint) as cached_input_tokens,
+        cast(case
+            when focus_allocated.token_class = 'output'
+                then round(focus_allocated.consumed_quantity)
+            else 0
+        end as bigint) as output_tokens,
         cast(0 as bigint) as requests,
-        gpu_hours_allocated,
-        gpu_hours_busy,
-        gpu_hours_idle,
-        consumed_quantity
+        focus_allocated.gpu_hours_allocated,
+        focus_allocated.gpu_hours_busy,
+        focus_allocated.gpu_hours_idle,
+        focus_allocated.consumed_quantity
     from focus_allocated
     left join price_book_families
         on focus_allocated.token_model_id = price_book_families.model_id

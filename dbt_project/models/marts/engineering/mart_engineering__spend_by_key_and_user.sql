@@ -34,11 +34,12 @@ ranked as (
     select
         *,
         dense_rank() over (
-            partition by charge_date, team, user_id is null order by user_spend desc, user_id
+            partition by charge_date, team, user_id is null
+            order by user_spend desc, user_id asc
         ) as user_rank,
         dense_rank() over (
             partition by charge_date, team, end_user_id is null
-            order by end_user_spend desc, end_user_id
+            order by end_user_spend desc, end_user_id asc
         ) as end_user_rank
     from user_spend
 
