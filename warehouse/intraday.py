@@ -130,13 +130,13 @@ def _raw_sources(settings: Settings) -> list[dict[str, Any]]:
     return list(document.get("sources") or [])
 
 
-def _intraday_options(source_type: str, options: dict[str, Any]) -> list[str]:
+def _intraday_options(source_type: str | None, options: dict[str, Any]) -> list[str]:
     """The usage datasets of a source the estimate pulls (empty: not an intraday source)."""
     from extractors.base import extractor_class
 
-    usage = INTRADAY_DATASETS.get(source_type)
-    if usage is None:
+    if source_type is None or source_type not in INTRADAY_DATASETS:
         return []
+    usage = INTRADAY_DATASETS[source_type]
     selected = options.get("datasets") or list(extractor_class(source_type).datasets)
     return [d for d in selected if d in usage]
 
@@ -368,4 +368,4 @@ def superseded(spend_date: date, daily_warehouse: Path) -> bool:
         return False
     finally:
         con.close()
-    return bool(row[0]) and bool(row[1])
+    return row is not None and bool(row[0]) and bool(row[1])

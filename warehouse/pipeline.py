@@ -75,7 +75,7 @@ def configured_datasets(settings: Settings) -> list[dict[str, str]]:
     needs no path or secret, and the build step does not have the extraction's
     environment.
     """
-    import yaml  # type: ignore[import-untyped]
+    import yaml
 
     from extractors.base import extractor_class
 
