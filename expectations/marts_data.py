@@ -79,7 +79,8 @@ class Relation:
         return next((c for c in alternatives.split("|") if c in self.columns), None)
 
 
-def _relations(con: duckdb.DuckDBPyConnection) -> dict[str, Relation]:
+def _find_relations(con: duckdb.DuckDBPyConnection, names: list[str]) -> dict[str, Relation]:
+    """Each of ``names`` with its columns; ``qualified`` is None for one the file lacks."""
     rows = con.execute(
         """
         select table_schema, table_name, list(column_name order by ordinal_position)
@@ -89,26 +90,36 @@ def _relations(con: duckdb.DuckDBPyConnection) -> dict[str, Relation]:
         -- dbt-duckdb builds into "main" unless a custom schema is configured: prefer it
         order by table_name, table_schema <> 'main', table_schema
         """,
-        {"names": [*REQUIRED, *OPTIONAL_BILLING_STAGING]},
+        {"names": names},
     ).fetchall()
     found: dict[str, Relation] = {}
     for schema, name, columns in rows:
         found.setdefault(name, Relation(name, f'"{schema}"."{name}"', list(columns)))
-    names = [*REQUIRED, *OPTIONAL_BILLING_STAGING]
     return {name: found.get(name, Relation(name, None, [])) for name in names}
 
 
-def relations_frame(relations: dict[str, Relation]) -> pd.DataFrame:
+def _relations(con: duckdb.DuckDBPyConnection) -> dict[str, Relation]:
+    return _find_relations(con, [*REQUIRED, *OPTIONAL_BILLING_STAGING])
+
+
+def _relation_problems(
+    relations: dict[str, Relation], needed: dict[str, list[str]], where: str
+) -> pd.DataFrame:
+    """One row per needed relation: its problem (missing, or lacking columns), or ""."""
     records = []
-    for name, needed in REQUIRED.items():
+    for name, columns in needed.items():
         rel = relations[name]
         if rel.qualified is None:
-            problem = f"relation {name} is missing from the warehouse"
+            problem = f"relation {name} is missing from {where}"
         else:
-            absent = [c for c in needed if rel.pick(c) is None]
+            absent = [c for c in columns if rel.pick(c) is None]
             problem = f"{name} lacks column(s) {absent}" if absent else ""
         records.append({"locator": name, "problem": problem})
     return pd.DataFrame.from_records(records, columns=["locator", "problem"])
+
+
+def relations_frame(relations: dict[str, Relation]) -> pd.DataFrame:
+    return _relation_problems(relations, REQUIRED, "the warehouse")
 
 
 def _usable(rel: Relation) -> bool:
@@ -332,16 +343,7 @@ GATEWAY_USAGE_SOURCES = ("litellm", "otel")
 
 
 def _intraday_relations(con) -> dict[str, Relation]:
-    rows = con.execute(
-        "select table_schema, table_name, list(column_name order by ordinal_position)"
-        " from information_schema.columns where table_name in $names"
-        " group by table_schema, table_name order by table_name, table_schema <> 'main'",
-        {"names": [SPEND_TODAY, PRICED_USAGE, FX_RANGED]},
-    ).fetchall()
-    found: dict[str, Relation] = {}
-    for schema, name, columns in rows:
-        found.setdefault(name, Relation(name, f'"{schema}"."{name}"', list(columns)))
-    return {n: found.get(n, Relation(n, None, [])) for n in (SPEND_TODAY, PRICED_USAGE, FX_RANGED)}
+    return _find_relations(con, [SPEND_TODAY, PRICED_USAGE, FX_RANGED])
 
 
 def _intraday_relations_frame(rels: dict[str, Relation]) -> pd.DataFrame:
@@ -357,16 +359,7 @@ def _intraday_relations_frame(rels: dict[str, Relation]) -> pd.DataFrame:
         ],
         FX_RANGED: ["from_currency", "to_currency", "rate", "valid_from", "valid_to"],
     }
-    records = []
-    for name, columns in needed.items():
-        rel = rels[name]
-        if rel.qualified is None:
-            problem = f"relation {name} is missing from the intraday file"
-        else:
-            absent = [c for c in columns if c not in rel.columns]
-            problem = f"{name} lacks column(s) {absent}" if absent else ""
-        records.append({"locator": name, "problem": problem})
-    return pd.DataFrame.from_records(records, columns=["locator", "problem"])
+    return _relation_problems(rels, needed, "the intraday file")
 
 
 def _spend_today_frame(con, mart: Relation, spend_date: date, as_of) -> pd.DataFrame:

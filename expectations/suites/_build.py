@@ -92,3 +92,9 @@ def column_exists(column: str) -> Any:
     return expect(
         "ExpectColumnToExist", f"exists.{column}", f"column {column} exists", column=column
     )
+
+
+def relation_usable(what: str) -> Any:
+    """The ``relations`` batch holds one row per missing relation or column (empty: usable)."""
+    description = f"{what} exist with their columns"
+    return in_set("problem", [""], check="relation_usable", description=description)

@@ -9,7 +9,15 @@ from __future__ import annotations
 from datetime import date
 
 from expectations.marts_data import ENGINEERING_MART
-from expectations.suites._build import between, column_exists, expect, finite, in_set, not_null
+from expectations.suites._build import (
+    between,
+    column_exists,
+    expect,
+    finite,
+    in_set,
+    not_null,
+    relation_usable,
+)
 
 ENVIRONMENTS = ["production", "staging", "research", "experiment", "unallocated"]
 COST_BASES = ["billed", "estimated"]
@@ -38,14 +46,7 @@ def expectations_by_batch(start: date, end: date, max_unallocated_share: float) 
         for mart, columns in MART_RANGES.items()
     }
     return {
-        "relations": [
-            in_set(
-                "problem",
-                [""],
-                check="relation_usable",
-                description="the fact, staging models and marts exist with their columns",
-            ),
-        ],
+        "relations": [relation_usable("the fact, staging models and marts")],
         "fct_ai_cost": [
             not_null("charge_date"),
             not_null("billed_cost"),

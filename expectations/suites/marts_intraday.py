@@ -7,20 +7,21 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from expectations.suites._build import expect, finite, in_set, non_negative, not_null
+from expectations.suites._build import (
+    expect,
+    finite,
+    in_set,
+    non_negative,
+    not_null,
+    relation_usable,
+)
 from expectations.suites.marts import CENT
 
 
 def expectations_by_batch(spend_date: date, as_of: datetime) -> dict[str, list]:
     return {
         "relations": [
-            in_set(
-                "problem",
-                [""],
-                check="relation_usable",
-                description="mart_ops__spend_today and the priced usage it is checked "
-                "against exist with their columns",
-            ),
+            relation_usable("mart_ops__spend_today and the priced usage it is checked against")
         ],
         "spend_today": [
             in_set("cost_basis", ["estimated"], description="cost_basis is always 'estimated'"),
