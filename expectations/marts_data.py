@@ -15,8 +15,8 @@ import pandas as pd
 from landing.window import days_between
 
 FACT = "fct_ai_cost"
-FOCUS_STAGING = "stg_focus__cost_and_usage"
-OPENAI_STAGING = "stg_openai__costs"
+# Conservation is defined once, in dbt: the gate reads the model its dbt test reads.
+CONSERVATION = "int_billed_cost_conservation"
 ENGINEERING_MART = "mart_engineering__token_efficiency"
 DAY_STATUS = "ops_day_status"
 # The insight marts: published with the others, so a build that lost one (or its key
@@ -50,13 +50,10 @@ INSIGHT_MARTS = {
 # relation -> columns the gate reads from it.
 REQUIRED = {
     FACT: ["charge_date", "billed_cost", "allocation_method"],
-    FOCUS_STAGING: ["charge_date", "billed_cost"],
-    OPENAI_STAGING: ["charge_date", "billed_cost|amount"],
+    CONSERVATION: ["charge_date", "comparison", "landed_billed_cost", "fact_billed_cost"],
     ENGINEERING_MART: [],
     **INSIGHT_MARTS,
 }
-# Landed billing that joins the conservation sum when its staging model exists.
-OPTIONAL_BILLING_STAGING = ["stg_anthropic__costs"]
 # The fact's columns the marts suite reads even when the fact is missing (empty frame).
 FACT_COLUMNS = [
     "charge_date",
@@ -99,7 +96,7 @@ def _find_relations(con: duckdb.DuckDBPyConnection, names: list[str]) -> dict[st
 
 
 def _relations(con: duckdb.DuckDBPyConnection) -> dict[str, Relation]:
-    return _find_relations(con, [*REQUIRED, *OPTIONAL_BILLING_STAGING])
+    return _find_relations(con, list(REQUIRED))
 
 
 def _relation_problems(
@@ -123,8 +120,7 @@ def relations_frame(relations: dict[str, Relation]) -> pd.DataFrame:
 
 
 def _usable(rel: Relation) -> bool:
-    needed = REQUIRED.get(rel.name, ["charge_date", "billed_cost|amount"])
-    return rel.qualified is not None and all(rel.pick(c) for c in needed)
+    return rel.qualified is not None and all(rel.pick(c) for c in REQUIRED[rel.name])
 
 
 def fact_frame(con, fact: Relation, start: date, end: date) -> pd.DataFrame:
@@ -151,44 +147,30 @@ def fact_frame(con, fact: Relation, start: date, end: date) -> pd.DataFrame:
 
 
 def conservation_frame(con, rels: dict[str, Relation], start: date, end: date) -> pd.DataFrame:
-    """Per charge_date: the fact's billed cost vs the landed billed cost, in exact decimals."""
+    """Per charge_date and comparison: the fact's billed cost vs the landed, in exact decimals.
+
+    The rows are int_billed_cost_conservation's (its pools summed per day), so every
+    billing source the dbt model conserves is conserved here too.
+    """
     columns = ["locator", "fact_billed_cost", "landed_billed_cost", "difference"]
-    fact = rels[FACT]
-    billing = [rels[FOCUS_STAGING], rels[OPENAI_STAGING]]
-    if not all(_usable(r) for r in (fact, *billing)):
+    conservation = rels[CONSERVATION]
+    if not _usable(conservation):
         return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
-    billing += [rels[n] for n in OPTIONAL_BILLING_STAGING if _usable(rels[n])]
-    landed_rows = "\n            union all\n".join(
-        f"            select charge_date::date as charge_date, "
-        f"{rel.pick('billed_cost|amount')}::decimal(38, 12) as billed from {rel.qualified}"
-        for rel in billing
-    )
     frame = (
         con.execute(
             f"""
-        with fact as (
-            select charge_date::date as charge_date, sum(billed_cost::decimal(38, 12)) as billed
-            from {fact.qualified}
-            where charge_date >= $start and charge_date < $end
-            group by 1
-        ),
-        landed_rows as (
-{landed_rows}
-        ),
-        landed as (
-            select charge_date, sum(billed) as billed
-            from landed_rows
-            where charge_date >= $start and charge_date < $end
-            group by 1
-        )
         select
-            cast(coalesce(fact.charge_date, landed.charge_date) as varchar) as locator,
-            coalesce(fact.billed, 0)::double as fact_billed_cost,
-            coalesce(landed.billed, 0)::double as landed_billed_cost,
-            (coalesce(fact.billed, 0) - coalesce(landed.billed, 0))::double as difference
-        from fact
-        full outer join landed on fact.charge_date = landed.charge_date
-        order by 1
+            cast(charge_date as varchar)
+                || case when comparison = 'pool' then '' else ' (' || comparison || ')' end
+                as locator,
+            sum(fact_billed_cost::decimal(38, 12))::double as fact_billed_cost,
+            sum(landed_billed_cost::decimal(38, 12))::double as landed_billed_cost,
+            sum(fact_billed_cost::decimal(38, 12) - landed_billed_cost::decimal(38, 12))::double
+                as difference
+        from {conservation.qualified}
+        where charge_date >= $start and charge_date < $end
+        group by charge_date, comparison
+        order by charge_date, comparison desc
         """,
             {"start": start, "end": end},
         )

@@ -46,7 +46,7 @@ def expectations_by_batch(start: date, end: date, max_unallocated_share: float) 
         for mart, columns in MART_RANGES.items()
     }
     return {
-        "relations": [relation_usable("the fact, staging models and marts")],
+        "relations": [relation_usable("the fact, the conservation model and the marts")],
         "fct_ai_cost": [
             not_null("charge_date"),
             not_null("billed_cost"),
@@ -61,7 +61,8 @@ def expectations_by_batch(start: date, end: date, max_unallocated_share: float) 
                 "ExpectColumnValuesToBeBetween",
                 "conservation",
                 f"per charge_date in [{start}, {end}), fct_ai_cost billed cost equals the landed "
-                "billed cost (stg_focus__cost_and_usage + stg_openai__costs) to the cent",
+                "billed cost (int_billed_cost_conservation: its pools, and the raw landed day "
+                "total) to the cent",
                 column="difference",
                 min_value=-CENT,
                 max_value=CENT,

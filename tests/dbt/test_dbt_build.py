@@ -9,12 +9,14 @@ in a copy of that warehouse. dbt always runs as a subprocess (dbt_helpers).
 from __future__ import annotations
 
 import shutil
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from expectations import run_marts_gate
 from tests.dbt import landing_fixture as fx
 from tests.dbt.dbt_helpers import CENT, assert_ok, query, run_dbt, scalar  # noqa: F401
 
@@ -238,9 +240,10 @@ def test_conservation_test_fails_when_money_goes_missing(built):
     warehouse = folder / "warehouse.duckdb"
     shutil.copy(built["warehouse"], warehouse)
     with duckdb.connect(str(warehouse)) as con:
-        con.execute("""
+        (day,) = con.execute("""
             update fct_ai_cost set billed_cost = billed_cost - 0.01
-            where ai_cost_id = (select min(ai_cost_id) from fct_ai_cost where billed_cost > 1)""")
+            where ai_cost_id = (select min(ai_cost_id) from fct_ai_cost where billed_cost > 1)
+            returning charge_date""").fetchone()
     result = run_dbt(
         ["test", "--select", "assert_fct_ai_cost_conserves_landing_billed_cost"],
         warehouse,
@@ -250,6 +253,12 @@ def test_conservation_test_fails_when_money_goes_missing(built):
     assert result.returncode != 0
     # The pool and its day's total against the raw landed sources both disagree.
     assert "FAIL 2 assert_fct_ai_cost_conserves_landing_billed_cost" in result.stdout
+
+    # The marts gate reads the same model: both comparisons of that day block.
+    gate = run_marts_gate(warehouse, day, day + timedelta(days=1), data_docs_dir=folder / "docs")
+    (conservation,) = [f for f in gate.blocking_failures if f["expectation"] == "conservation"]
+    assert conservation["observed"] == [pytest.approx(-0.01), pytest.approx(-0.01)]
+    assert f"{day} (landed_day_total)" in conservation["reason"]
 
 
 def test_anthropic_pool_is_split_by_estimated_cost_with_cache_prices(built):

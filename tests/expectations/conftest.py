@@ -294,6 +294,24 @@ def build_warehouse(path: Path, statements: list[str] = ()) -> Path:
                 cost_basis varchar, allocation_method varchar, cost_type varchar,
                 billed_cost decimal(38, 12)
             );
+            create table stg_anthropic__costs (charge_date date, amount decimal(38, 12));
+            -- dbt's int_billed_cost_conservation in miniature: one pool a day.
+            create view int_billed_cost_conservation as
+            with landed as (
+                select charge_date, sum(billed_cost) as billed from (
+                    select charge_date, billed_cost from stg_focus__cost_and_usage
+                    union all select charge_date, amount from stg_openai__costs
+                    union all select charge_date, amount from stg_anthropic__costs
+                ) group by charge_date
+            ),
+            fact as (
+                select charge_date, sum(billed_cost) as billed from fct_ai_cost group by charge_date
+            )
+            select coalesce(landed.charge_date, fact.charge_date) as charge_date,
+                'pool' as comparison, 'day' as billing_pool_id,
+                coalesce(landed.billed, 0) as landed_billed_cost,
+                coalesce(fact.billed, 0) as fact_billed_cost
+            from landed full outer join fact on landed.charge_date = fact.charge_date;
             create table mart_engineering__token_efficiency as
             select d::date as charge_date, team, hit as cache_hit_rate, paid as gpu_utilisation,
                 busy as gpu_busy_share_of_allocated

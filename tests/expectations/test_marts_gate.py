@@ -89,11 +89,8 @@ def test_a_past_day_passes_freshness_though_later_days_exist(warehouse, tmp_path
     assert "freshness" not in _failed(result), result.summary()
 
 
-def test_anthropic_costs_join_conservation_when_staged(warehouse, tmp_path):
-    staged = (
-        "create table stg_anthropic__costs as select '2026-10-01'::date as charge_date, "
-        "3.42::decimal(38, 12) as amount"
-    )
+def test_every_pool_the_conservation_model_holds_joins_the_gate(warehouse, tmp_path):
+    staged = "insert into stg_anthropic__costs values ('2026-10-01', 3.42)"
     result = _run(warehouse(staged), tmp_path)
     assert _failed(result) == {"conservation"}, result.summary()
     assert result.blocking_failures[0]["observed"] == [pytest.approx(-3.42)]
@@ -104,11 +101,25 @@ def test_anthropic_costs_join_conservation_when_staged(warehouse, tmp_path):
     assert _run(warehouse(staged, fact_row), tmp_path).success
 
 
-def test_missing_staging_relation_fails_with_its_name(warehouse, tmp_path):
-    result = _run(warehouse("drop table stg_openai__costs"), tmp_path)
+def test_a_raw_landed_day_total_the_fact_misses_blocks_naming_the_comparison(warehouse, tmp_path):
+    path = warehouse(
+        "alter view int_billed_cost_conservation rename to pool_rows",
+        "create view int_billed_cost_conservation as select * from pool_rows union all"
+        " select '2026-10-02'::date, 'landed_day_total', 'day_total', 1.02, 1.00",
+    )
+    result = _run(path, tmp_path)
+    assert _failed(result) == {"conservation"}, result.summary()
+    (finding,) = result.blocking_failures
+    assert "2026-10-02 (landed_day_total)" in finding["reason"]
+    assert finding["observed"] == [pytest.approx(-0.02)]
+
+
+def test_missing_conservation_model_fails_with_its_name(warehouse, tmp_path):
+    result = _run(warehouse("drop view int_billed_cost_conservation"), tmp_path)
     assert not result.success
     finding = next(f for f in result.blocking_failures if f["expectation"] == "relation_usable")
-    assert "relation stg_openai__costs is missing from the warehouse" in finding["reason"]
+    missing = "relation int_billed_cost_conservation is missing from the warehouse"
+    assert missing in finding["reason"]
 
 
 def test_a_missing_insight_mart_blocks_with_its_name(warehouse, tmp_path):
