@@ -41,6 +41,27 @@ INTERVALS = (("80", 0.10, 0.90), ("95", 0.025, 0.975))
 OK, INSUFFICIENT, FIT_FAILED = "ok", "insufficient_history", "fit_failed"
 
 
+# The status columns every forecast mart leads with, and their SQL types.
+STATUS_COLUMNS = {
+    "team": "varchar",
+    "model_name": "varchar",
+    "forecast_status": "varchar",
+    "failure_reason": "varchar",
+    "reporting_currency": "varchar",
+    "training_days": "integer",
+}
+MONEY = "decimal(38, 6)"
+
+
+def as_relation(session, frame: pd.DataFrame, key: str, grain: list[str], columns: dict):
+    """``frame`` as a forecast model's relation: ``key`` the md5 of its ``grain``, then
+    ``columns`` (name -> SQL type) in order, each cast to its type."""
+    frame = frame.reindex(columns=list(columns))
+    grain_text = ", ".join(f"cast({name} as varchar)" for name in grain)
+    casts = ", ".join(f"cast({name} as {sql_type}) as {name}" for name, sql_type in columns.items())
+    return session.from_df(frame).project(f"md5(concat_ws('|', {grain_text})) as {key}, {casts}")
+
+
 def model_spec(values: np.ndarray) -> tuple[str, dict]:
     """Multiplicative error and season when the series is strictly positive (weekend
     spend is a share of weekday spend), additive otherwise (ETS(M..) cannot take a 0)."""

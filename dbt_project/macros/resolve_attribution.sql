@@ -20,3 +20,29 @@
     ) as ranked_candidates
     group by {{ row_id }}
 {%- endmacro %}
+
+{% macro attributed_columns(resolved, project_fallback=none) -%}
+    {#- A usage row's attribution as resolve_attribution resolved it: a row no
+        rule gives a team or feature is 'unallocated', never dropped, and
+        is_attributed says whether a rule gave the team. -#}
+    {{ resolved }}.attribution_rule_id,
+        coalesce({{ resolved }}.team, 'unallocated') as team,
+        coalesce({{ resolved }}.feature, 'unallocated') as feature,
+        {% if project_fallback -%}
+        coalesce({{ resolved }}.project, {{ project_fallback }}) as project,
+        {%- else -%}
+        {{ resolved }}.project,
+        {%- endif %}
+        {{ resolved }}.environment,
+        {{ resolved }}.team is not null as is_attributed
+{%- endmacro %}
+
+{% macro attribution_rule_columns(rules) -%}
+    {#- What resolve_attribution reads of each matching rule in `candidates`. -#}
+    {{ rules }}.rule_id,
+        {{ rules }}.priority,
+        {{ rules }}.team,
+        {{ rules }}.feature,
+        {{ rules }}.project,
+        {{ rules }}.environment
+{%- endmacro %}

@@ -79,12 +79,7 @@ candidates as (
 
     select
         cloud_lines.focus_line_id,
-        tag_rules.rule_id,
-        tag_rules.priority,
-        tag_rules.team,
-        tag_rules.feature,
-        tag_rules.project,
-        tag_rules.environment
+        {{ attribution_rule_columns('tag_rules') }}
     from cloud_lines
     inner join tag_rules
         on json_extract_string(cloud_lines.tags_json, '$."' || tag_rules.tag_key || '"') = tag_rules.tag_value

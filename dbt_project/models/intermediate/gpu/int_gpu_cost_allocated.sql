@@ -93,12 +93,7 @@ candidates as (
     -- label; match_value is a glob such as 'llama-*') or its host.
     select
         gpu_hours.gpu_usage_id,
-        rules.rule_id,
-        rules.priority,
-        rules.team,
-        rules.feature,
-        rules.project,
-        rules.environment
+        {{ attribution_rule_columns('rules') }}
     from gpu_hours
     inner join rules
         on
@@ -123,12 +118,7 @@ usage as (
 
     select
         gpu_hours.*,
-        resolved.attribution_rule_id,
-        coalesce(resolved.team, 'unallocated') as team,
-        coalesce(resolved.feature, 'unallocated') as feature,
-        resolved.project,
-        resolved.environment,
-        resolved.team is not null as is_attributed,
+        {{ attributed_columns('resolved') }},
         sum(gpu_hours.gpu_hours_busy) over (
             partition by gpu_hours.hostname, gpu_hours.usage_date
         ) as node_busy_hours,
@@ -207,15 +197,12 @@ idle_base as (
     'region_id', 'billing_account_id', 'sub_account_id', 'billing_currency', 'consumed_unit',
     'consumed_quantity', 'pool_billed_cost', 'pool_effective_cost', 'pool_list_cost',
 ] %}
-
-{% if idle_strategy == 'to_owner' -%}
-idle_rows as (
-
-    -- One idle row per pool, charged to the platform owner.
-    select distinct
-        {%- for column in pool_columns %}
-        idle_base.{{ column }},
-        {%- endfor %}
+{#- Who a row is charged to: the workload and the rule that matched it. #}
+{%- set attribution_columns = [
+    'k8s_namespace', 'k8s_pod', 'attribution_rule_id', 'team', 'feature', 'project', 'environment',
+] %}
+{#- Idle charged to the platform owner: no workload, no rule, the owner's team. #}
+{%- set owner_idle_attribution %}
         cast(null as varchar) as k8s_namespace,
         cast(null as varchar) as k8s_pod,
         cast(null as varchar) as attribution_rule_id,
@@ -225,6 +212,17 @@ idle_rows as (
         cast(null as varchar) as environment,
         true as is_idle_cost,
         'idle' as allocation_method,
+{%- endset %}
+
+{% if idle_strategy == 'to_owner' -%}
+idle_rows as (
+
+    -- One idle row per pool, charged to the platform owner.
+    select distinct
+        {%- for column in pool_columns %}
+        idle_base.{{ column }},
+        {%- endfor %}
+        {{- owner_idle_attribution }}
         idle_base.idle_fraction as pool_share,
         0.0 as row_gpu_hours_busy,
         0.0 as row_gpu_hours_allocated,
@@ -240,13 +238,9 @@ idle_rows as (
         {%- for column in pool_columns %}
         {{ column }},
         {%- endfor %}
-        k8s_namespace,
-        k8s_pod,
-        attribution_rule_id,
-        team,
-        feature,
-        project,
-        environment,
+        {%- for column in attribution_columns %}
+        {{ column }},
+        {%- endfor %}
         true as is_idle_cost,
         'idle' as allocation_method,
         {%- if idle_strategy == 'even' %}
@@ -267,15 +261,7 @@ pools_without_usage as (
 
     select
         pools.*,
-        cast(null as varchar) as k8s_namespace,
-        cast(null as varchar) as k8s_pod,
-        cast(null as varchar) as attribution_rule_id,
-        platform_owner.team,
-        cast(null as varchar) as feature,
-        cast(null as varchar) as project,
-        cast(null as varchar) as environment,
-        true as is_idle_cost,
-        'idle' as allocation_method,
+        {{- owner_idle_attribution }}
         1.0 as pool_share,
         0.0 as row_gpu_hours_busy,
         0.0 as row_gpu_hours_allocated,
@@ -295,9 +281,9 @@ pools_without_usage as (
 {%- set output_columns = [
     'billing_pool_id', 'charge_date', 'billing_period_start', 'source_name', 'provider_name',
     'service_name', 'service_category', 'sku_id', 'resource_id', 'region_id',
-    'billing_account_id', 'sub_account_id', 'billing_currency', 'consumed_unit',
-    'hostname', 'k8s_namespace', 'k8s_pod', 'attribution_rule_id', 'team', 'feature', 'project',
-    'environment', 'allocation_method', 'is_idle_cost', 'pool_share', 'consumed_quantity',
+    'billing_account_id', 'sub_account_id', 'billing_currency', 'consumed_unit', 'hostname',
+] + attribution_columns + [
+    'allocation_method', 'is_idle_cost', 'pool_share', 'consumed_quantity',
     'pool_billed_cost', 'pool_effective_cost', 'pool_list_cost',
     'row_gpu_hours_busy', 'row_gpu_hours_allocated', 'row_gpu_hours_idle',
 ] %}
@@ -328,13 +314,9 @@ final as (
         billing_currency,
         consumed_unit,
         hostname,
-        k8s_namespace,
-        k8s_pod,
-        attribution_rule_id,
-        team,
-        feature,
-        project,
-        environment,
+        {%- for column in attribution_columns %}
+        {{ column }},
+        {%- endfor %}
         allocation_method,
         'gpu' as cost_type,
         -- A node-day pool holds the node's lines other than Tax and Credit:

@@ -11,8 +11,7 @@ with
 
 dcgm_samples as (
 
-    select * from {{ ref('stg_dcgm__gpu_samples') }}
-    where metric_name = 'DCGM_FI_DEV_GPU_UTIL'
+    select * from {{ dcgm_utilisation_samples() }}
 
 ),
 

@@ -234,10 +234,8 @@ coverage as (
 
 ),
 
-drivers as (
-
-    -- The provider's usage rows explain what the gateway does not.
-    select
+{#- What every driver row carries of its pool. #}
+{%- set coverage_columns %}
         coverage.billing_pool_id,
         coverage.project_id as pool_project_id,
         coverage.is_billed,
@@ -246,6 +244,13 @@ drivers as (
         coverage.provider_estimated_cost,
         coverage.billing_currency as pool_currency,
         coverage.gateway_share,
+{%- endset %}
+
+drivers as (
+
+    -- The provider's usage rows explain what the gateway does not.
+    select
+        {{- coverage_columns }}
         'provider_usage' as driver,
         1.0 - coverage.gateway_share as part_share,
         1.0 - coverage.gateway_share as driver_scale,
@@ -258,14 +263,7 @@ drivers as (
     union all
 
     select
-        coverage.billing_pool_id,
-        coverage.project_id as pool_project_id,
-        coverage.is_billed,
-        coverage.pool_billed_cost,
-        coverage.provider_tokens,
-        coverage.provider_estimated_cost,
-        coverage.billing_currency as pool_currency,
-        coverage.gateway_share,
+        {{- coverage_columns }}
         'gateway' as driver,
         coverage.gateway_share as part_share,
         coverage.gateway_weight * coverage.gateway_token_scale as driver_scale,

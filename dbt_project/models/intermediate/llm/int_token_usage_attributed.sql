@@ -28,12 +28,7 @@ candidates as (
 
     select
         usage.usage_id,
-        rules.rule_id,
-        rules.priority,
-        rules.team,
-        rules.feature,
-        rules.project,
-        rules.environment
+        {{ attribution_rule_columns('rules') }}
     from usage
     inner join rules
         on
@@ -68,12 +63,7 @@ final as (
 
     select
         usage.*,
-        resolved.attribution_rule_id,
-        coalesce(resolved.team, 'unallocated') as team,
-        coalesce(resolved.feature, 'unallocated') as feature,
-        coalesce(resolved.project, usage.project_id) as project,
-        resolved.environment,
-        resolved.team is not null as is_attributed
+        {{ attributed_columns('resolved', project_fallback='usage.project_id') }}
     from usage
     left join resolved
         on usage.usage_id = resolved.usage_id

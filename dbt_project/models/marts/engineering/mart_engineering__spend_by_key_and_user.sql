@@ -76,19 +76,17 @@ folded as (
 
 ),
 
+{%- set grain = [
+    'charge_date', 'provider', 'model_id', 'team', 'key_source', 'api_key_id', 'user_id',
+    'end_user_id', 'cost_basis', 'billing_currency',
+] %}
+
 aggregated as (
 
     select
-        charge_date,
-        provider,
-        model_id,
-        team,
-        key_source,
-        api_key_id,
-        user_id,
-        end_user_id,
-        cost_basis,
-        billing_currency,
+        {%- for column in grain %}
+        {{ column }},
+        {%- endfor %}
         sum(billed_cost) as billed_cost,
         sum(effective_cost) as effective_cost,
         sum(estimated_cost) as estimated_cost,
@@ -103,10 +101,7 @@ aggregated as (
 final as (
 
     select
-        {{ surrogate_key([
-            'charge_date', 'provider', 'model_id', 'team', 'key_source', 'api_key_id', 'user_id',
-            'end_user_id', 'cost_basis', 'billing_currency',
-        ]) }} as spend_by_key_id,
+        {{ surrogate_key(grain) }} as spend_by_key_id,
         charge_date,
         provider,
         coalesce(model_id, 'no_model') as model_id,
