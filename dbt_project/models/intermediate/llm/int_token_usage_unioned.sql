@@ -112,130 +112,96 @@ otel_usage as (
 
 ),
 
+{#- The one shape: each column and what a source that lacks it gives. A branch
+    below names only what its source gives differently. #}
+{%- set usage_columns = {
+    'usage_id': 'usage_id',
+    'usage_source': none,
+    'provider': 'provider',
+    'source_name': 'source_name',
+    'project_id': 'cast(null as varchar)',
+    'api_key_id': 'cast(null as varchar)',
+    'user_id': 'cast(null as varchar)',
+    'end_user_id': 'cast(null as varchar)',
+    'team_id': 'cast(null as varchar)',
+    'request_tags_json': 'cast(null as varchar)',
+    'service_name': 'cast(null as varchar)',
+    'k8s_namespace': 'cast(null as varchar)',
+    'model_id': 'model_id',
+    'endpoint': "case when is_embedding then 'embeddings' else 'completions' end",
+    'input_tokens': 'cast(input_tokens as bigint)',
+    'uncached_input_tokens': 'cast(uncached_input_tokens as bigint)',
+    'cached_input_tokens': 'cast(cached_input_tokens as bigint)',
+    'cache_write_5m_tokens': 'cast(0 as bigint)',
+    'cache_write_1h_tokens': 'cast(0 as bigint)',
+    'output_tokens': 'cast(output_tokens as bigint)',
+    'requests': 'cast(requests as bigint)',
+    'is_batch': 'false',
+    'is_not_charged': 'false',
+    'reported_cost': 'cast(null as decimal(38, 12))',
+    'reported_currency': 'cast(null as varchar)',
+    'usage_date': 'usage_date',
+} %}
+{%- set provider_report = {
+    'input_tokens': 'input_tokens',
+    'uncached_input_tokens': 'uncached_input_tokens',
+    'cached_input_tokens': 'cached_input_tokens',
+    'output_tokens': 'output_tokens',
+    'is_batch': 'is_batch',
+} %}
+{%- set branches = [
+    ('openai_usage', dict(provider_report, **{
+        'usage_source': "'openai_usage'",
+        'provider': "'openai'",
+        'project_id': 'project_id',
+        'api_key_id': 'api_key_id',
+        'user_id': 'user_id',
+        'endpoint': 'endpoint',
+        'requests': 'requests',
+    })),
+    ('anthropic_usage', dict(provider_report, **{
+        'usage_source': "'anthropic_usage'",
+        'provider': "'anthropic'",
+        'project_id': 'workspace_id',
+        'api_key_id': 'api_key_id',
+        'endpoint': "'messages'",
+        'cache_write_5m_tokens': 'cache_write_5m_tokens',
+        'cache_write_1h_tokens': 'cache_write_1h_tokens',
+        'requests': 'cast(null as bigint)',
+    })),
+    ('litellm_usage', {
+        'usage_source': "'litellm'",
+        'api_key_id': 'api_key_id',
+        'user_id': 'user_id',
+        'end_user_id': 'end_user_id',
+        'team_id': 'team_id',
+        'request_tags_json': 'request_tags_json',
+        'is_not_charged': 'is_not_charged',
+        'reported_cost': 'cast(reported_cost as decimal(38, 12))',
+        'reported_currency': 'reported_currency',
+    }),
+    ('otel_usage', {
+        'usage_source': "'otel'",
+        'service_name': 'service_name',
+        'k8s_namespace': 'k8s_namespace',
+    }),
+] %}
+{#- The Anthropic usage report has no request count. #}
+
 unioned as (
+    {%- for relation, given in branches %}
 
     select
-        usage_id,
-        'openai_usage' as usage_source,
-        'openai' as provider,
-        source_name,
-        project_id,
-        api_key_id,
-        user_id,
-        cast(null as varchar) as end_user_id,
-        cast(null as varchar) as team_id,
-        cast(null as varchar) as request_tags_json,
-        cast(null as varchar) as service_name,
-        cast(null as varchar) as k8s_namespace,
-        model_id,
-        endpoint,
-        input_tokens,
-        uncached_input_tokens,
-        cached_input_tokens,
-        cast(0 as bigint) as cache_write_5m_tokens,
-        cast(0 as bigint) as cache_write_1h_tokens,
-        output_tokens,
-        requests,
-        is_batch,
-        false as is_not_charged,
-        cast(null as decimal(38, 12)) as reported_cost,
-        cast(null as varchar) as reported_currency,
-        usage_date
-    from openai_usage
+        {%- for column, default in usage_columns.items() %}
+        {%- set expression = given.get(column, default) %}
+        {{ expression }}{% if expression != column %} as {{ column }}{% endif %}{{ "," if not loop.last }}
+        {%- endfor %}
+    from {{ relation }}
+    {%- if not loop.last %}
 
     union all
-
-    select
-        usage_id,
-        'anthropic_usage' as usage_source,
-        'anthropic' as provider,
-        source_name,
-        workspace_id as project_id,
-        api_key_id,
-        cast(null as varchar) as user_id,
-        cast(null as varchar) as end_user_id,
-        cast(null as varchar) as team_id,
-        cast(null as varchar) as request_tags_json,
-        cast(null as varchar) as service_name,
-        cast(null as varchar) as k8s_namespace,
-        model_id,
-        'messages' as endpoint,
-        input_tokens,
-        uncached_input_tokens,
-        cached_input_tokens,
-        cache_write_5m_tokens,
-        cache_write_1h_tokens,
-        output_tokens,
-        -- The usage report has no request count.
-        cast(null as bigint) as requests,
-        is_batch,
-        false as is_not_charged,
-        cast(null as decimal(38, 12)) as reported_cost,
-        cast(null as varchar) as reported_currency,
-        usage_date
-    from anthropic_usage
-
-    union all
-
-    select
-        usage_id,
-        'litellm' as usage_source,
-        provider,
-        source_name,
-        cast(null as varchar) as project_id,
-        api_key_id,
-        user_id,
-        end_user_id,
-        team_id,
-        request_tags_json,
-        cast(null as varchar) as service_name,
-        cast(null as varchar) as k8s_namespace,
-        model_id,
-        case when is_embedding then 'embeddings' else 'completions' end as endpoint,
-        cast(input_tokens as bigint) as input_tokens,
-        cast(uncached_input_tokens as bigint) as uncached_input_tokens,
-        cast(cached_input_tokens as bigint) as cached_input_tokens,
-        cast(0 as bigint) as cache_write_5m_tokens,
-        cast(0 as bigint) as cache_write_1h_tokens,
-        cast(output_tokens as bigint) as output_tokens,
-        cast(requests as bigint) as requests,
-        false as is_batch,
-        is_not_charged,
-        cast(reported_cost as decimal(38, 12)) as reported_cost,
-        reported_currency,
-        usage_date
-    from litellm_usage
-
-    union all
-
-    select
-        usage_id,
-        'otel' as usage_source,
-        provider,
-        source_name,
-        cast(null as varchar) as project_id,
-        cast(null as varchar) as api_key_id,
-        cast(null as varchar) as user_id,
-        cast(null as varchar) as end_user_id,
-        cast(null as varchar) as team_id,
-        cast(null as varchar) as request_tags_json,
-        service_name,
-        k8s_namespace,
-        model_id,
-        case when is_embedding then 'embeddings' else 'completions' end as endpoint,
-        cast(input_tokens as bigint) as input_tokens,
-        cast(uncached_input_tokens as bigint) as uncached_input_tokens,
-        cast(cached_input_tokens as bigint) as cached_input_tokens,
-        cast(0 as bigint) as cache_write_5m_tokens,
-        cast(0 as bigint) as cache_write_1h_tokens,
-        cast(output_tokens as bigint) as output_tokens,
-        cast(requests as bigint) as requests,
-        false as is_batch,
-        false as is_not_charged,
-        cast(null as decimal(38, 12)) as reported_cost,
-        cast(null as varchar) as reported_currency,
-        usage_date
-    from otel_usage
+    {%- endif %}
+    {%- endfor %}
 
 )
 

@@ -36,6 +36,19 @@
 -- driver's (null in the calendar matches any). A model switch names the new
 -- model, so it annotates the feature's other models too: they lose the spend.
 {%- set period_grains = ['week', 'month'] %}
+{#- A driver's grain: its period, its item (or 'all'), and its level. #}
+{%- set period_columns = ['period_grain', 'period_start', 'period_end', 'prior_period_start'] %}
+{%- set item_columns = ['team', 'feature', 'model_id', 'volume_unit'] %}
+{%- set driver_keys = ['driver_level', 'period_grain', 'period_start'] + item_columns %}
+{%- set driver_columns = ['driver_level'] + period_columns + item_columns + [
+    'reporting_currency', 'prior_volume', 'current_volume', 'prior_cost', 'current_cost',
+    'cost_change', 'volume_effect', 'mix_effect', 'price_effect',
+] %}
+{#- Team and org rows are the sums of their items' money and effects (the drivers
+    union reads its columns by name, so their order there is free). #}
+{%- set summed_columns = [
+    'prior_cost', 'current_cost', 'cost_change', 'volume_effect', 'mix_effect', 'price_effect',
+] %}
 with
 
 fact as (
@@ -170,14 +183,9 @@ compared_fact as (
 item_periods as (
 
     select
-        period_grain,
-        period_start,
-        period_end,
-        prior_period_start,
-        team,
-        feature,
-        model_id,
-        volume_unit,
+        {%- for column in period_columns + item_columns %}
+        {{ column }},
+        {%- endfor %}
         max(reporting_currency) as reporting_currency,
         -- null volume for spend with no unit, 0 for a unit the item did not use that period
         case
@@ -191,15 +199,7 @@ item_periods as (
         coalesce(sum(case when not is_current_period then effective_cost_reporting end), 0) as prior_cost,
         coalesce(sum(case when is_current_period then effective_cost_reporting end), 0) as current_cost
     from compared_fact
-    group by
-        period_grain,
-        period_start,
-        period_end,
-        prior_period_start,
-        team,
-        feature,
-        model_id,
-        volume_unit
+    group by {{ (period_columns + item_columns) | join(', ') }}
 
 ),
 
@@ -245,14 +245,9 @@ item_effects as (
 
     select
         'item' as driver_level,
-        period_grain,
-        period_start,
-        period_end,
-        prior_period_start,
-        team,
-        feature,
-        model_id,
-        volume_unit,
+        {%- for column in period_columns + item_columns %}
+        {{ column }},
+        {%- endfor %}
         reporting_currency,
         prior_volume,
         current_volume,
@@ -294,25 +289,21 @@ team_drivers as (
 
     select
         'team' as driver_level,
-        period_grain,
-        period_start,
-        period_end,
-        prior_period_start,
+        {%- for column in period_columns %}
+        {{ column }},
+        {%- endfor %}
         team,
         'all' as feature,
         'all' as model_id,
         case when count(distinct volume_unit) = 1 then min(volume_unit) else 'mixed' end as volume_unit,
+        {%- for column in summed_columns %}
+        sum({{ column }}) as {{ column }},
+        {%- endfor %}
         max(reporting_currency) as reporting_currency,
         case when count(distinct volume_unit) = 1 then sum(prior_volume) end as prior_volume,
-        case when count(distinct volume_unit) = 1 then sum(current_volume) end as current_volume,
-        sum(prior_cost) as prior_cost,
-        sum(current_cost) as current_cost,
-        sum(cost_change) as cost_change,
-        sum(volume_effect) as volume_effect,
-        sum(mix_effect) as mix_effect,
-        sum(price_effect) as price_effect
+        case when count(distinct volume_unit) = 1 then sum(current_volume) end as current_volume
     from item_drivers
-    group by period_grain, period_start, period_end, prior_period_start, team
+    group by {{ period_columns | join(', ') }}, team
 
 ),
 
@@ -320,54 +311,31 @@ org_drivers as (
 
     select
         'org' as driver_level,
-        period_grain,
-        period_start,
-        period_end,
-        prior_period_start,
+        {%- for column in period_columns %}
+        {{ column }},
+        {%- endfor %}
         'all' as team,
         'all' as feature,
         'all' as model_id,
         'mixed' as volume_unit,
+        {%- for column in summed_columns %}
+        sum({{ column }}) as {{ column }},
+        {%- endfor %}
         max(reporting_currency) as reporting_currency,
         cast(null as decimal(38, 12)) as prior_volume,
-        cast(null as decimal(38, 12)) as current_volume,
-        sum(prior_cost) as prior_cost,
-        sum(current_cost) as current_cost,
-        sum(cost_change) as cost_change,
-        sum(volume_effect) as volume_effect,
-        sum(mix_effect) as mix_effect,
-        sum(price_effect) as price_effect
+        cast(null as decimal(38, 12)) as current_volume
     from item_drivers
-    group by period_grain, period_start, period_end, prior_period_start
+    group by {{ period_columns | join(', ') }}
 
 ),
 
 drivers as (
 
-    select
-        driver_level,
-        period_grain,
-        period_start,
-        period_end,
-        prior_period_start,
-        team,
-        feature,
-        model_id,
-        volume_unit,
-        reporting_currency,
-        prior_volume,
-        current_volume,
-        prior_cost,
-        current_cost,
-        cost_change,
-        volume_effect,
-        mix_effect,
-        price_effect
-    from item_drivers
+    select {{ driver_columns | join(', ') }} from item_drivers
     union all
-    select * from team_drivers
+    select {{ driver_columns | join(', ') }} from team_drivers
     union all
-    select * from org_drivers
+    select {{ driver_columns | join(', ') }} from org_drivers
 
 ),
 
@@ -448,59 +416,28 @@ matching_events as (
 
 ),
 
-events_by_driver as (
+{#- Each driver's events, listed by name and as told in words. #}
+{%- set event_lists = {'events': 'event_name', 'events_described': 'event_described'} %}
+{%- for list_name, event_column in event_lists.items() %}
+{{ list_name }}_by_driver as (
 
     select
-        driver_level,
-        period_grain,
-        period_start,
-        team,
-        feature,
-        model_id,
-        volume_unit,
-        {{ dbt.listagg('event_name', "'; '", 'order by event_name') }} as events
+        {%- for column in driver_keys %}
+        {{ column }},
+        {%- endfor %}
+        {{ dbt.listagg(event_column, "'; '", 'order by ' ~ event_column) }} as {{ list_name }}
     from (
         select distinct
-            driver_level,
-            period_grain,
-            period_start,
-            team,
-            feature,
-            model_id,
-            volume_unit,
-            event_name
+            {%- for column in driver_keys %}
+            {{ column }},
+            {%- endfor %}
+            {{ event_column }}
         from matching_events
     ) as distinct_events
-    group by driver_level, period_grain, period_start, team, feature, model_id, volume_unit
+    group by {{ driver_keys | join(', ') }}
 
 ),
-
-events_described_by_driver as (
-
-    select
-        driver_level,
-        period_grain,
-        period_start,
-        team,
-        feature,
-        model_id,
-        volume_unit,
-        {{ dbt.listagg('event_described', "'; '", 'order by event_described') }} as events_described
-    from (
-        select distinct
-            driver_level,
-            period_grain,
-            period_start,
-            team,
-            feature,
-            model_id,
-            volume_unit,
-            event_described
-        from matching_events
-    ) as distinct_events
-    group by driver_level, period_grain, period_start, team, feature, model_id, volume_unit
-
-),
+{% endfor %}
 
 org_prior_costs as (
 
@@ -555,24 +492,17 @@ final as (
         on
             drivers.period_grain = org_prior_costs.period_grain
             and drivers.period_start = org_prior_costs.period_start
-    left join events_by_driver
+    {%- for list_name in event_lists %}
+    left join {{ list_name }}_by_driver
         on
-            drivers.driver_level = events_by_driver.driver_level
-            and drivers.period_grain = events_by_driver.period_grain
-            and drivers.period_start = events_by_driver.period_start
-            and drivers.team = events_by_driver.team
-            and drivers.feature is not distinct from events_by_driver.feature
-            and drivers.model_id is not distinct from events_by_driver.model_id
-            and drivers.volume_unit = events_by_driver.volume_unit
-    left join events_described_by_driver
-        on
-            drivers.driver_level = events_described_by_driver.driver_level
-            and drivers.period_grain = events_described_by_driver.period_grain
-            and drivers.period_start = events_described_by_driver.period_start
-            and drivers.team = events_described_by_driver.team
-            and drivers.feature is not distinct from events_described_by_driver.feature
-            and drivers.model_id is not distinct from events_described_by_driver.model_id
-            and drivers.volume_unit = events_described_by_driver.volume_unit
+            drivers.driver_level = {{ list_name }}_by_driver.driver_level
+            and drivers.period_grain = {{ list_name }}_by_driver.period_grain
+            and drivers.period_start = {{ list_name }}_by_driver.period_start
+            and drivers.team = {{ list_name }}_by_driver.team
+            and drivers.feature is not distinct from {{ list_name }}_by_driver.feature
+            and drivers.model_id is not distinct from {{ list_name }}_by_driver.model_id
+            and drivers.volume_unit = {{ list_name }}_by_driver.volume_unit
+    {%- endfor %}
 
 )
 
