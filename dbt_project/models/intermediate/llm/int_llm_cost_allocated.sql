@@ -90,8 +90,8 @@ model_families as (
 billed_pools as (
 
     select
-        provider || '_costs:' || project_id || ':' || cast(charge_date as varchar)
-        || ':' || coalesce(model_id, 'no_model') as billing_pool_id,
+        {{ llm_pool_id("provider || '_costs'", 'project_id', 'charge_date', 'model_id') }}
+            as billing_pool_id,
         provider,
         project_id,
         charge_date,
@@ -135,9 +135,10 @@ pools as (
 
     -- Provider usage no bill covers: a pool of estimates, no money.
     select distinct
-        provider_usage.provider || '_usage:' || provider_usage.project_id || ':'
-        || cast(provider_usage.usage_date as varchar) || ':'
-        || coalesce(provider_usage.model_id, 'no_model') as billing_pool_id,
+        {{ llm_pool_id(
+            "provider_usage.provider || '_usage'", 'provider_usage.project_id',
+            'provider_usage.usage_date', 'provider_usage.model_id',
+        ) }} as billing_pool_id,
         provider_usage.provider,
         provider_usage.project_id,
         provider_usage.usage_date as charge_date,
@@ -400,9 +401,10 @@ gateway_without_pool as (
 
     -- Gateway and trace usage has no project: its pool is the provider-day-model.
     select
-        gateway_usage.usage_source || '_usage:' || gateway_usage.provider || ':'
-        || cast(gateway_usage.usage_date as varchar) || ':'
-        || coalesce(gateway_usage.model_id, 'no_model') as billing_pool_id,
+        {{ llm_pool_id(
+            "gateway_usage.usage_source || '_usage'", 'gateway_usage.provider',
+            'gateway_usage.usage_date', 'gateway_usage.model_id',
+        ) }} as billing_pool_id,
         gateway_usage.usage_id,
         gateway_usage.usage_date as charge_date,
         gateway_usage.provider,

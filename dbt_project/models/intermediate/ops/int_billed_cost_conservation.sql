@@ -67,8 +67,8 @@ landed as (
 
     select
         charge_date,
-        'openai_costs:' || project_id || ':' || cast(charge_date as varchar)
-        || ':' || coalesce(model_id, 'no_model') as billing_pool_id,
+        {{ llm_pool_id("'openai_costs'", 'project_id', 'charge_date', 'model_id') }}
+            as billing_pool_id,
         amount as billed_cost
     from openai_costs
 
@@ -76,8 +76,8 @@ landed as (
 
     select
         charge_date,
-        'anthropic_costs:' || workspace_id || ':' || cast(charge_date as varchar)
-        || ':' || coalesce(model_id, 'no_model') as billing_pool_id,
+        {{ llm_pool_id("'anthropic_costs'", 'workspace_id', 'charge_date', 'model_id') }}
+            as billing_pool_id,
         amount as billed_cost
     from anthropic_costs
 
@@ -87,8 +87,8 @@ landed as (
         focus_lines.charge_date,
         case
             when gpu_node_lines.hostname is not null
-                then 'focus:gpu:' || gpu_node_lines.hostname || ':' || cast(focus_lines.charge_date as varchar)
-            else 'focus:line:' || focus_lines.focus_line_id || ':' || cast(focus_lines.charge_date as varchar)
+                then {{ gpu_node_pool_id('gpu_node_lines.hostname', 'focus_lines.charge_date') }}
+            else {{ focus_line_pool_id('focus_lines.focus_line_id', 'focus_lines.charge_date') }}
         end as billing_pool_id,
         focus_lines.billed_cost
     from focus_lines
