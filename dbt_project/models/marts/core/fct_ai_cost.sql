@@ -48,6 +48,12 @@ teams as (
 
 ),
 
+provider_names as (
+
+    select * from {{ ref('provider_names') }}
+
+),
+
 price_book_families as (
 
     select
@@ -64,6 +70,18 @@ fx as (
 
 ),
 
+llm_named as (
+
+    select
+        llm.*,
+        coalesce(provider_names.provider_name, llm.provider) as display_provider_name,
+        coalesce(provider_names.service_name, llm.provider || ' API') as display_service_name
+    from llm
+    left join provider_names
+        on llm.provider = provider_names.provider
+
+),
+
 llm_rows as (
 
     select
@@ -71,16 +89,8 @@ llm_rows as (
         cast(date_trunc('month', charge_date) as date) as billing_period_start,
         billing_pool_id,
         source_system,
-        case provider
-            when 'openai' then 'OpenAI'
-            when 'anthropic' then 'Anthropic'
-            else provider
-        end as provider_name,
-        case provider
-            when 'openai' then 'OpenAI API'
-            when 'anthropic' then 'Claude API'
-            else provider || ' API'
-        end as service_name,
+        display_provider_name as provider_name,
+        display_service_name as service_name,
         'AI and Machine Learning' as service_category,
         model_id as sku_id,
         cast(null as varchar) as resource_id,
@@ -118,7 +128,7 @@ llm_rows as (
         0.0 as gpu_hours_busy,
         0.0 as gpu_hours_idle,
         cast(input_tokens + output_tokens as double) as consumed_quantity
-    from llm
+    from llm_named
 
 ),
 
