@@ -112,8 +112,9 @@ otel_usage as (
 
 ),
 
-{#- The one shape: each column and what a source that lacks it gives. A branch
-    below names only what its source gives differently. #}
+{#- The one shape: each column and what a source that lacks it gives (every
+    source has usage_date, the last). A branch below names only what its source
+    gives differently. #}
 {%- set usage_columns = {
     'usage_id': 'usage_id',
     'usage_source': none,
@@ -140,7 +141,6 @@ otel_usage as (
     'is_not_charged': 'false',
     'reported_cost': 'cast(null as decimal(38, 12))',
     'reported_currency': 'cast(null as varchar)',
-    'usage_date': 'usage_date',
 } %}
 {%- set provider_report = {
     'input_tokens': 'input_tokens',
@@ -194,8 +194,9 @@ unioned as (
     select
         {%- for column, default in usage_columns.items() %}
         {%- set expression = given.get(column, default) %}
-        {{ expression }}{% if expression != column %} as {{ column }}{% endif %}{{ "," if not loop.last }}
+        {{ expression }}{% if expression != column %} as {{ column }}{% endif %},
         {%- endfor %}
+        usage_date
     from {{ relation }}
     {%- if not loop.last %}
 
